@@ -1,0 +1,75 @@
+# Rukun: `make run` sets everything up and serves the demo; `make test` runs the suite.
+# Needs only python3 (3.11+), node/npm and make on the machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test install install-test assets translations messages db seed lint bench clean
+
+run: install assets translations db
+	$(FLASK) seed --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test assets translations
+	# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI does).
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest -q -p no:cacheprovider; \
+	fi
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# Front-end assets come from npm (package-lock.json) and are copied under app/static/vendor,
+# so the app serves them itself: nothing loads from a CDN at run time.
+assets: app/static/vendor/.installed
+
+app/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf app/static/vendor && mkdir -p app/static/vendor
+	cp -r node_modules/bootstrap/dist app/static/vendor/bootstrap
+	mkdir -p app/static/vendor/bootstrap-icons
+	cp -r node_modules/bootstrap-icons/font/. app/static/vendor/bootstrap-icons/
+	cp -r node_modules/leaflet/dist app/static/vendor/leaflet
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d app/translations
+
+# After changing user-facing strings: refresh the catalogues, then translate the new entries in
+# app/translations/id/LC_MESSAGES/messages.po (tests/unit/test_translations.py checks completeness).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i app/translations/messages.pot -d app/translations
+
+db: install
+	$(FLASK) db upgrade
+
+seed: install
+	$(FLASK) seed
+
+lint: install-test
+	$(BIN)/ruff check app seeds tests bench
+
+bench: install-test
+	$(BIN)/python -m bench $(BENCH)
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor instance .pytest_cache

@@ -1,0 +1,177 @@
+"""Rukun: the application factory."""
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from config import Config, config_from_env
+
+
+def create_app(config=None):
+    """Build the app. `config` is a Config instance, a config name, or None for `RUKUN_ENV`."""
+    if not isinstance(config, Config):
+        config = config_from_env(config)
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH, instance_relative_config=True)
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_cli(app)
+    register_notifications(app)
+    return app
+
+
+def select_locale():
+    """The language chosen in the menu (kept in the session), then the user's setting, else Indonesian.
+
+    The browser's Accept-Language is deliberately not followed: many Indonesian phones are set to
+    English, and the product speaks Bahasa Indonesia unless the reader asks otherwise.
+    """
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, services in tests: the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):  # API clients say what they read; English otherwise
+        return request.accept_languages.best_match(languages) or "en"
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app):
+    """Bind the unbound extensions to this app."""
+    from flask_babel import lazy_gettext
+
+    from app import models  # noqa: F401 - registers every table on the metadata
+    from app.services import accounts
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(accounts.load_user_from_session)
+    login_manager.login_message = lazy_gettext("Please sign in to open that page.")
+
+
+def configure_sqlite(engine):
+    """SQLite only: enforce foreign keys, wait for locks instead of failing, and use WAL so readers
+    never block the writer's commit (several requests pledge at once)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+
+def register_blueprints(app):
+    """One blueprint per feature."""
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
+    from app.catalogue import bp as catalogue_bp
+    from app.ledger import bp as ledger_bp
+    from app.main import bp as main_bp
+    from app.manage import bp as manage_bp
+    from app.notifications import bp as notifications_bp
+    from app.pledges import bp as pledges_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(ledger_bp)
+    app.register_blueprint(pledges_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(manage_bp, url_prefix="/manage")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
+
+
+def register_error_handlers(app):
+    """HTML error pages for people; JSON errors for /api/."""
+    from app.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    """Jinja filters (rupiah, dates) and globals (labels, permissions)."""
+    from app.templating import register
+
+    register(app)
+
+
+def register_security_headers(app):
+    """Headers every response carries; the CSP allows only the app's own scripts and styles."""
+
+    @app.before_request
+    def make_csp_nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def set_headers(response):
+        tile_origin = _origin(app.config["TILE_URL"])
+        nonce = f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else ""
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"img-src 'self' data: {tile_origin}; "
+            f"style-src 'self'{nonce}; script-src 'self'{nonce}; object-src 'none'; "
+            "base-uri 'self'; frame-ancestors 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.before_request
+    def remember_language_choice():
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+
+
+def _origin(url):
+    """scheme://host of a tile URL template (placeholders in the host are kept, e.g. {s})."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
+
+
+def register_cli(app):
+    """`flask --app wsgi seed`, `users create`, ..."""
+    from app.cli import register
+
+    register(app)
+
+
+def register_notifications(app):
+    """Notifications and e-mail hear the domain events; templates get the unread count."""
+    from app.services import notifications
+
+    notifications.register(app)

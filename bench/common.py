@@ -1,0 +1,71 @@
+"""Shared benchmark plumbing: fresh databases, timing, and markdown tables."""
+import contextlib
+import os
+import tempfile
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from config import TestingConfig, normalise_database_url
+
+
+def server_url():
+    """The PostgreSQL server to benchmark on, or None."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+
+
+def databases():
+    """The database kinds to run: always SQLite, PostgreSQL when a server is configured."""
+    return ["sqlite", "postgresql"] if server_url() else ["sqlite"]
+
+
+@contextlib.contextmanager
+def fresh_app(kind, name="rukun_bench"):
+    """An app on a new, migrated, empty database of `kind`, dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="rukun-bench-") as instance:
+        config = TestingConfig(instance_path=instance)
+        if kind == "postgresql":
+            admin_url = normalise_database_url(server_url())
+            parts = urlsplit(admin_url)
+            admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                connection.execute(text(f"CREATE DATABASE {name}"))
+            config.SQLALCHEMY_DATABASE_URI = urlunsplit(parts._replace(path=f"/{name}"))
+        else:
+            config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{instance}/bench.db"
+        app = create_app(config)
+        with app.app_context():
+            upgrade()
+            try:
+                yield app
+            finally:
+                from app.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
+        if kind == "postgresql":
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+
+
+class Timer:
+    """`with Timer() as t: ...; t.seconds`."""
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+
+
+def table(title, headers, rows):
+    """A markdown table as a string."""
+    lines = [f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Seed data (as data files under seeds/data) and the code that loads them."""
