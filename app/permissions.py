@@ -82,6 +82,7 @@ RULES = {
     "assignment.decide": _role(Role.GOVERNMENT, Role.ADMIN),
     # collaborators
     "pledge.create": _role(Role.COLLABORATOR),
+    "match.use": _role(Role.COLLABORATOR),
     "pledge.view": _own_pledge,
     "pledge.cancel": lambda user, pledge: (
         user.is_authenticated and pledge is not None and pledge.collaborator_id == user.id

@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.services import scoring
 from app.services.accounts import hash_password
+from app.services.packages import aspect_mask
 from seeds.bulk import IdAllocator, analyze, insert_rows, sync_sequences, tune_for_bulk_load
 from seeds.reference import load_tiers, progress_file
 
@@ -246,6 +247,7 @@ class _Generator:
             stamps.get(PackageStatus.FUNDED), stamps.get(PackageStatus.IN_PROGRESS),
             stamps.get(PackageStatus.COMPLETED), stamps.get(PackageStatus.CANCELLED),
             "Synthetic cancellation" if status == PackageStatus.CANCELLED else None,
+            aspect_mask((item[3], item[8]) for item in items),
         ))
 
     def _pledges(self, rows, package_id, tier, estimate, status, moment, full):
@@ -311,7 +313,7 @@ ASSESSMENT_COLUMNS = ("id", "rw_id", "assessed_on", "is_baseline", "verified_are
                       "households", *CRITERION_COLUMNS, "total_score", "level", "created_at")
 PACKAGE_COLUMNS = ("id", "rw_id", "tier_id", "aggregator_id", "title", "status", "estimate", "committed",
                    "received", "spent", "progress_pct", "created_at", "published_at", "funded_at", "started_at",
-                   "completed_at", "cancelled_at", "cancel_reason")
+                   "completed_at", "cancelled_at", "cancel_reason", "aspect_mask")
 ITEM_COLUMNS = ("id", "package_id", "position", "aspect", "description", "quantity", "unit", "unit_cost",
                 "subtotal", "progress_pct")
 PLEDGE_COLUMNS = ("id", "package_id", "collaborator_id", "amount", "anonymous", "status", "created_at",

@@ -133,3 +133,14 @@ def expenditure(package, amount, actor, spent_on=None):
                                         actor)
     db.session.commit()
     return spent
+
+
+def kelurahan_in(parent, name=None):
+    """Another kelurahan under `parent`: a kecamatan, or a kota (which then gets a new kecamatan for it)."""
+    n = next(_sequence)
+    if parent.level != "kecamatan":
+        parent = Region(code=f"{parent.code}.{n}", level="kecamatan", name=f"Kecamatan {n}", parent=parent)
+    new = Region(code=f"{parent.code}.{2000 + n}", level="kelurahan", name=name or f"Kelurahan {n}", parent=parent)
+    db.session.add_all([parent, new])
+    db.session.flush()
+    return new

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)
 
-from app.manage import package_routes, routes  # noqa: E402,F401 - routes attach themselves to bp
+from app.manage import gap_routes, package_routes, routes  # noqa: E402,F401 - routes attach themselves to bp

@@ -13,7 +13,7 @@ from app.manage.routes import render_form, show_error, start_page
 from app.models import RW, AssignmentRequest, Organisation, Package, PackageTier
 from app.models.assignments import ASSIGNMENT_STATUS_LABELS
 from app.permissions import require
-from app.services import assignments, lifecycle, management, overview, packages, tiers
+from app.services import aggregator_match, assignments, lifecycle, management, overview, packages, tiers
 
 
 def _package(package_id):
@@ -98,11 +98,11 @@ def package_list():
 
 @bp.get("/available")
 def available():
-    """Open packages without an aggregator in the organisation's operating regions."""
+    """Open packages without an aggregator in the organisation's operating regions, ranked for it with reasons."""
     require("package.request")
     organisation = current_user.organisation
-    page = db.paginate(assignments.unassigned_packages_query(organisation), per_page=50, error_out=False)
-    return render_template("manage/package_list.html", page=page, mode="available",
+    page = aggregator_match.rank(organisation, request.args.get("page", 1, type=int))
+    return render_template("manage/package_list.html", page=page, mode="available", load=page.load,
                            requested_ids=assignments.open_request_package_ids(organisation))
 
 

@@ -68,6 +68,9 @@ class Package(db.Model):
     received: Mapped[int] = mapped_column(Money, default=0)
     spent: Mapped[int] = mapped_column(Money, default=0)
     progress_pct: Mapped[int] = mapped_column(default=0)
+    # Bit i set when WORK_ASPECTS' i-th aspect takes at least a tenth of the estimate (see
+    # app.services.packages.aspect_mask); lets matching weigh aspect fit without reading work items.
+    aspect_mask: Mapped[int] = mapped_column(default=0)
     planned_start: Mapped[date | None]
     planned_end: Mapped[date | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)

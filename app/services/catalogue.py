@@ -175,6 +175,11 @@ class PackageCard:
     kota_code: str
     aggregator: str | None
     published_at: object = None
+    lat: float | None = None
+    lon: float | None = None
+    population: int = 0
+    area_ha: float = 0.0
+    aspect_mask: int = 0
 
     @property
     def remaining(self):
@@ -260,13 +265,15 @@ def search(filters, facets=True):
     return result
 
 
-def _cards(filters, where):
-    query = (
+def _card_query():
+    """SELECT the columns of PackageCard, in its field order, with the joins they need."""
+    return (
         select(
             Package.id, Package.title, Package.status, Package.estimate, Package.committed, Package.received,
             Package.progress_pct, PackageTier.code, PackageTier.name, RW.id, RW.number, RW.households,
             RW.slum_score, RW.slum_level, RW.location_approximate, Kelurahan.name, Kecamatan.name, Kota.name,
-            Kota.code, Organisation.name, Package.published_at,
+            Kota.code, Organisation.name, Package.published_at, RW.lat, RW.lon, RW.population, RW.area_ha,
+            Package.aspect_mask,
         )
         .select_from(Package)
         .join(RW, RW.id == Package.rw_id)
@@ -275,12 +282,20 @@ def _cards(filters, where):
         .join(Kecamatan, Kecamatan.id == RW.kecamatan_id)
         .join(Kota, Kota.id == RW.kota_id)
         .outerjoin(Organisation, Organisation.id == Package.aggregator_id)
-        .where(where)
-        .order_by(*_order(filters.sort))
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
     )
+
+
+def _cards(filters, where):
+    query = (_card_query().where(where).order_by(*_order(filters.sort))
+             .limit(filters.per_page).offset((filters.page - 1) * filters.per_page))
     return [PackageCard(*row) for row in db.session.execute(query)]
+
+
+def cards_by_ids(ids):
+    """{id: PackageCard} for the given package ids, in one query."""
+    if not ids:
+        return {}
+    return {row[0]: PackageCard(*row) for row in db.session.execute(_card_query().where(Package.id.in_(ids)))}
 
 
 def _facet_where(clauses, *dimensions):

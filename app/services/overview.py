@@ -7,9 +7,10 @@ from sqlalchemy.orm import joinedload
 from app.domain import PackageStatus
 from app.extensions import db
 from app.models import RW, Package, Region, SlumAssessment
-from app.services import assignments
+from app.services import aggregator_match, assignments
 
 SHORT_LIST = 20
+TOP_MATCHES = 5
 
 
 @dataclass
@@ -23,7 +24,8 @@ class GovernmentOverview:
 
 @dataclass
 class AggregatorOverview:
-    """The organisation's packages, the unassigned ones it may request, and its open requests."""
+    """The organisation's packages and load, the best-ranked packages it may request (`aggregator_match.Match`
+    items), how many it may request in all, and its open requests."""
 
     organisation: object = None
     own: list = field(default_factory=list)
@@ -31,6 +33,7 @@ class AggregatorOverview:
     available: list = field(default_factory=list)
     available_count: int = 0
     requested_ids: set = field(default_factory=set)
+    load: object = None
 
 
 def _count(query):
@@ -79,14 +82,15 @@ def aggregator_overview(organisation):
     if organisation is None:
         return AggregatorOverview()
     own = assignments.organisation_packages_query(organisation)
-    available = assignments.unassigned_packages_query(organisation)
+    ranked = aggregator_match.rank(organisation, per_page=TOP_MATCHES)
     return AggregatorOverview(
         organisation=organisation,
         own=db.session.scalars(own.limit(SHORT_LIST)).unique().all(),
         own_count=_count(own),
-        available=db.session.scalars(available.limit(SHORT_LIST)).unique().all(),
-        available_count=_count(available),
+        available=ranked.items,
+        available_count=ranked.total,
         requested_ids=assignments.open_request_package_ids(organisation),
+        load=ranked.load,
     )
 
 

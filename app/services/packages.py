@@ -86,6 +86,28 @@ def build_items(inputs):
     return items
 
 
+PRINCIPAL_SHARE = 10  # percent of the estimate an aspect needs to count as one the package works on
+
+
+def aspect_bit(aspect):
+    """The bit of `aspect` in a package's aspect mask (its position in WORK_ASPECTS)."""
+    return 1 << list(WORK_ASPECTS).index(aspect)
+
+
+def aspect_mask(costs):
+    """Bits of the aspects taking at least PRINCIPAL_SHARE % of the total of `costs` ((aspect, subtotal) pairs):
+    what the package mainly works on, for matching. The largest aspect always counts."""
+    per_aspect = {}
+    for aspect, subtotal in costs:
+        per_aspect[aspect] = per_aspect.get(aspect, 0) + subtotal
+    total = sum(per_aspect.values())
+    if not total:
+        return 0
+    largest = max(per_aspect, key=per_aspect.get)
+    return sum(aspect_bit(aspect) for aspect, cost in per_aspect.items()
+               if aspect == largest or 100 * cost >= PRINCIPAL_SHARE * total)
+
+
 def check_estimate_in_tier(estimate, tier):
     """Refuse an estimate outside the tier's cost range, saying the range."""
     if not tier.min_cost <= estimate <= tier.max_cost:
@@ -126,6 +148,7 @@ def create_package(rw, tier, title, items, actor=None, description=None, aggrega
     package = Package(
         rw=rw, tier=tier, title=title.strip(), description=description, aggregator=aggregator,
         status=PackageStatus.DRAFT, estimate=estimate, items=work_items,
+        aspect_mask=aspect_mask((item.aspect, item.subtotal) for item in work_items),
         created_by_id=getattr(actor, "id", None), planned_start=planned_start, planned_end=planned_end,
     )
     db.session.add(package)
@@ -149,6 +172,7 @@ def update_draft(package, tier, title, items, actor=None, description=None):
     package.title = title.strip()
     package.description = (description or "").strip() or None
     package.estimate = estimate
+    package.aspect_mask = aspect_mask((item.aspect, item.subtotal) for item in work_items)
     db.session.flush()
     ledger.record("package.revised", package, actor=actor, package_id=package.id, before=before, after=estimate,
                   data={"tier": tier.code, "items": len(work_items)})

@@ -44,13 +44,21 @@ def validate_amount(amount):
         raise PledgeError(_l("The amount is far larger than any package."), field="amount")
 
 
-def create_pledge(package, collaborator, amount, work_item_id=None, anonymous=False, message=None,
-                  idempotency_key=None, fingerprint=None):
-    """Commit `amount` to `package` for `collaborator`; commits the transaction.
+class _Refused(Exception):
+    """The guarded UPDATE matched no row; the caller rolls back, then explains."""
 
-    Raises PledgeError('conflict') when the package is not open or the amount breaks the
-    tier's rules or exceeds what remains, as decided atomically by the database.
-    """
+    def __init__(self, package, tier, amount):
+        super().__init__(package.id)
+        self.package, self.tier, self.amount = package, tier, amount
+
+    def explain(self):
+        """The PledgeError, read from the package as it is after the rollback."""
+        return _explain_refusal(db.session.get(Package, self.package.id), self.tier, self.amount)
+
+
+def _place(package, collaborator, amount, work_item_id=None, anonymous=False, message=None,
+           idempotency_key=None, fingerprint=None):
+    """Add the pledge inside the current transaction, or raise _Refused; never commits or rolls back."""
     validate_amount(amount)
     if work_item_id is not None and db.session.get(WorkItem, work_item_id) not in package.items:
         raise PledgeError(_l("That work item is not part of this package."), field="work_item_id")
@@ -70,8 +78,7 @@ def create_pledge(package, collaborator, amount, work_item_id=None, anonymous=Fa
         .returning(Package.committed).execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
-        db.session.rollback()
-        raise _explain_refusal(db.session.get(Package, package.id), tier, amount)
+        raise _Refused(package, tier, amount)
     # The row is locked by our UPDATE until commit: record its new total without re-reading it.
     set_committed_value(package, "committed", claimed.committed)
 
@@ -88,8 +95,89 @@ def create_pledge(package, collaborator, amount, work_item_id=None, anonymous=Fa
     if package.committed == package.estimate:
         lifecycle.transition(package, PackageStatus.FUNDED, actor=collaborator,
                              reason="Commitments cover the estimate")
+    return pledge
+
+
+def create_pledge(package, collaborator, amount, work_item_id=None, anonymous=False, message=None,
+                  idempotency_key=None, fingerprint=None):
+    """Commit `amount` to `package` for `collaborator`; commits the transaction.
+
+    Raises PledgeError('conflict') when the package is not open or the amount breaks the
+    tier's rules or exceeds what remains, as decided atomically by the database.
+    """
+    try:
+        pledge = _place(package, collaborator, amount, work_item_id, anonymous, message, idempotency_key,
+                        fingerprint)
+    except _Refused as refused:
+        db.session.rollback()
+        raise refused.explain() from None
     db.session.commit()
     return pledge
+
+
+class PlanRefused(PledgeError):
+    """A plan line the rules refuse now (the plan went stale); nothing of the plan was pledged."""
+
+    def __init__(self, error, package_id):
+        super().__init__(str(error), code=error.code, field=error.field)
+        self.package_id = package_id
+
+
+def pledge_plan(collaborator, lines, key, anonymous=False):
+    """Pledge every (package_id, amount) of a plan in one transaction, all or nothing; commits.
+
+    Each line goes through the same guarded UPDATE as a single pledge, so a plan that became stale
+    (someone funded a package meanwhile) is refused as a whole and never over-funds. Packages are locked
+    in id order, so two plans never deadlock. Idempotent per (collaborator, key): a retry returns the
+    pledges already made. Returns (pledges, replayed)."""
+    if not key or len(key) > 60 or not key.isprintable():
+        raise PledgeError(_l("A plan key of 1 to 60 printable characters is required."), field="idempotency_key")
+    lines = sorted(lines)
+    if not lines or len({package_id for package_id, _amount in lines}) != len(lines):
+        raise PledgeError(_l("A plan names each package once."), field="plan")
+    keys = {package_id: f"{key}:{package_id}" for package_id, _amount in lines}
+    digests = {package_id: fingerprint(package_id, amount, anonymous=anonymous) for package_id, amount in lines}
+    replay = _plan_replay(collaborator, keys, digests)
+    if replay:
+        return replay, True
+    packages = {p.id: p for p in db.session.scalars(select(Package).where(Package.id.in_(keys)))}
+    pledges = []
+    try:
+        for package_id, amount in lines:
+            package = packages.get(package_id)
+            if package is None:
+                raise PlanRefused(PledgeError(_l("This package is not open for pledges."), code="conflict"),
+                                  package_id)
+            try:
+                pledges.append(_place(package, collaborator, amount, anonymous=anonymous,
+                                      idempotency_key=keys[package_id], fingerprint=digests[package_id]))
+            except PledgeError as error:
+                raise PlanRefused(error, package_id) from None
+    except _Refused as refused:
+        db.session.rollback()
+        raise PlanRefused(refused.explain(), refused.package.id) from None
+    except PledgeError:
+        db.session.rollback()
+        raise
+    except IntegrityError:  # the same plan key won a race a moment ago (a double click): answer with it
+        db.session.rollback()
+        replay = _plan_replay(collaborator, keys, digests)
+        if not replay:
+            raise
+        return replay, True
+    db.session.commit()
+    return pledges, False
+
+
+def _plan_replay(collaborator, keys, digests):
+    """The pledges an earlier submission of the same plan made, or [] when there were none."""
+    existing = db.session.scalars(select(Pledge).where(Pledge.collaborator_id == collaborator.id,
+                                                       Pledge.idempotency_key.in_(keys.values()))).all()
+    if existing and (len(existing) != len(keys)
+                     or any(p.request_fingerprint != digests.get(p.package_id) for p in existing)):
+        raise PledgeError(_l("This idempotency key was already used for a different pledge."),
+                          code="idempotency_mismatch", field="idempotency_key")
+    return sorted(existing, key=lambda p: p.package_id)
 
 
 def fingerprint(package_id, amount, work_item_id=None, anonymous=False, message=None):
