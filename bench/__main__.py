@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "pledging"]
+BENCHMARKS = ["seed", "pledging", "matching"]
 
 
 def main(argv):

@@ -1,6 +1,9 @@
 """The OpenAPI 3.1 document for /api/v1, built from the same vocabularies the API validates with."""
 from app.domain import WORK_ASPECTS, PackageStatus, SlumLevel
 from app.services.catalogue import MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
+from app.services.matching import MAX_BUDGET
+from app.services.matching import MAX_PER_PAGE as MAX_RECOMMENDATIONS
+from app.services.matching import WEIGHTS as MATCH_WEIGHTS
 
 MONEY = {"type": "integer", "minimum": 0, "description": "Whole rupiah."}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -155,7 +158,50 @@ def _schemas():
             "receipt_url": {"type": "string"},
         },
     }
-    return {"PledgeRequest": pledge_request, "Pledge": pledge, "Region": region, "RW": rw_core,
+    parts = {"type": "object", "description": "Score parts from 0 to 1 (only those the preferences make meaningful).",
+             "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+             "propertyNames": {"enum": list(MATCH_WEIGHTS)}}
+    recommendation = {
+        "type": "object", "required": ["package", "score", "parts", "reasons", "reason_text"],
+        "properties": {
+            "package": _ref("PackageCard"), "score": {"type": "number", "minimum": 0, "maximum": 100},
+            "parts": parts, "reasons": {"type": "array", "items": {"type": "string"}},
+            "reason_text": {"type": "string"},
+            "nearest_site": {"type": ["object", "null"], "properties": {
+                "name": {"type": "string"}, "distance_km": {"type": "number", "minimum": 0}}},
+        },
+    }
+    preferences = {"type": "object", "properties": {
+        "budget": {"type": ["integer", "null"]}, "aspects": {"type": "array", "items": {"type": "string"}},
+        "regions": {"type": "array", "items": {"type": "string"}}, "regions_required": {"type": "boolean"},
+        "tier_ids": {"type": "array", "items": {"type": "integer"}},
+        "sites": {"type": "array", "items": {"type": "string"}}}}
+    recommendations = {
+        "type": "object", "required": ["data", "meta", "links"],
+        "properties": {
+            "data": {"type": "array", "items": _ref("Recommendation")},
+            "meta": {"type": "object", "required": ["page", "per_page", "total", "pages", "weights"], "properties": {
+                "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                "pages": {"type": "integer"}, "weights": {"type": "object"}, "preferences": _ref("Preferences")}},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+    plan = {
+        "type": "object", "required": ["budget", "unit", "total", "leftover", "covered", "lines"],
+        "properties": {
+            "budget": MONEY, "unit": {**MONEY, "description": "Rupiah granularity of the knapsack."},
+            "total": MONEY, "leftover": MONEY,
+            "covered": {"type": "object", "properties": {
+                "packages": {"type": "integer"}, "households": {"type": "integer"},
+                "population": {"type": "integer"}, "area_ha": {"type": "number"}}},
+            "lines": {"type": "array", "items": {"allOf": [_ref("Recommendation"), {"type": "object", "properties": {
+                "amount": MONEY, "completes": {"type": "boolean"}, "need_value": {"type": "integer"}}}]}},
+            "preferences": _ref("Preferences"),
+        },
+    }
+    return {"Recommendation": recommendation, "RecommendationList": recommendations, "Plan": plan,
+            "Preferences": preferences,
+            "PledgeRequest": pledge_request, "Pledge": pledge, "Region": region, "RW": rw_core,
             "RWDetail": rw_detail, "Assessment": assessment,
             "PackageCard": card, "PackageList": page, "Package": package, "WorkItem": work_item, "Error": error}
 
@@ -215,6 +261,45 @@ def document(server_url):
                     "415": {"description": "Not application/json.", **_json(_ref("Error"))},
                     "422": {"description": "Invalid body, missing key, or key reused for another body.",
                             **_json(_ref("Error"))},
+                },
+            }},
+            "/recommendations": {"get": {
+                "operationId": "listRecommendations",
+                "summary": "Open packages ranked for the token's collaborator, with score parts and reasons.",
+                "description": "Uses the preferences saved on the profile; `budget` and `aspects` override them "
+                               "for this request. The score (0–100) is the weighted mean of the parts listed in "
+                               "meta.weights.",
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    _query("budget", {"type": "integer", "minimum": 1, "maximum": MAX_BUDGET}, "Budget in rupiah."),
+                    _query("aspects", {"type": "string", "maxLength": 200},
+                           "Comma-separated aspect codes: " + ", ".join(WORK_ASPECTS) + "."),
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1}, "Page."),
+                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_RECOMMENDATIONS,
+                                        "default": 20}, "Page size."),
+                ],
+                "responses": {
+                    "200": {"description": "A page of recommendations.", **_json(_ref("RecommendationList"))},
+                    "401": {"description": "Missing or invalid token.", **_json(_ref("Error"))},
+                    "403": {"description": "Only collaborators get recommendations.", **_json(_ref("Error"))},
+                    "422": {"description": "Invalid or unknown parameters.", **_json(_ref("Error"))},
+                },
+            }},
+            "/plan": {"get": {
+                "operationId": "planBudget",
+                "summary": "A budget plan: packages to fund completely, then co-funding with what is left.",
+                "description": "Nothing is pledged: pledge each line with POST /packages/{id}/pledges.",
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    _query("budget", {"type": "integer", "minimum": 1, "maximum": MAX_BUDGET},
+                           "Budget in rupiah (default: the saved budget)."),
+                    _query("aspects", {"type": "string", "maxLength": 200}, "Comma-separated aspect codes."),
+                ],
+                "responses": {
+                    "200": {"description": "The plan.", **_json(_ref("Plan"))},
+                    "401": {"description": "Missing or invalid token.", **_json(_ref("Error"))},
+                    "403": {"description": "Only collaborators plan budgets.", **_json(_ref("Error"))},
+                    "422": {"description": "No budget, or invalid parameters.", **_json(_ref("Error"))},
                 },
             }},
             "/rws/{rw_id}": {"get": {

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from flask_babel import format_number, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Integer, case, cast, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from app.domain import MAX_SLUM_SCORE, SLUM_LEVEL_LABELS, PackageStatus, RegionLevel
 from app.extensions import db
@@ -163,6 +163,17 @@ def _region_fit(organisation):
     ]
 
 
+def _region(relation):
+    return joinedload(relation).defer(Region.boundary_geojson)
+
+
+def _with_place():
+    """The RW and every region a reason may name, without the boundaries (they can be large)."""
+    return contains_eager(Package.rw).options(
+        defer(RW.boundary_geojson), _region(RW.kelurahan), _region(RW.kecamatan),
+        _region(RW.kota).options(_region(Region.parent)))
+
+
 def _eligible(organisation):
     return (Package.aggregator_id.is_(None), Package.status.in_(REQUESTABLE), in_operating_regions(organisation))
 
@@ -193,9 +204,7 @@ def ranking_query(organisation, load):
         .join(RW, RW.id == Package.rw_id)
         .outerjoin(nearby_work, nearby_work.c.kecamatan_id == RW.kecamatan_id)
         .where(*_eligible(organisation))
-        .options(contains_eager(Package.rw).options(
-            joinedload(RW.kelurahan), joinedload(RW.kecamatan), joinedload(RW.kota).joinedload(Region.parent)),
-            joinedload(Package.tier))
+        .options(_with_place(), joinedload(Package.tier))
         .order_by(score.desc(), RW.slum_score.desc().nulls_last(), RW.households.desc(), Package.id)
     )
 
@@ -234,12 +243,12 @@ def _region_name(rw, level):
 def reasons(rw, fit_level, nearby, capacity, load):
     """'Severe slum (64/80), 420 households; in your kelurahan Penjaringan; you already run 2 packages in
     this kecamatan' — need, region fit, then the load facts that moved the score."""
+    households = format_number(rw.households)
     if rw.slum_score is None:
-        need = gettext("No slum assessment yet")
-    else:
-        need = f"{SLUM_LEVEL_LABELS.get(rw.slum_level, '')} ({rw.slum_score}/{MAX_SLUM_SCORE})".strip()
-    need += ", " + ngettext("%(count)s household", "%(count)s households", rw.households,
-                            count=format_number(rw.households))
+        need = gettext("No slum assessment yet, %(households)s households", households=households)
+    else:  # the collaborators' recommendations say it the same way
+        need = gettext("%(level)s (%(score)s/80), %(households)s households", households=households,
+                       level=SLUM_LEVEL_LABELS.get(rw.slum_level, ""), score=rw.slum_score)
     pieces = [need]
     if fit_level:
         pieces.append(REGION_REASONS[fit_level] % {"name": _region_name(rw, fit_level).strip()})

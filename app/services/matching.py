@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 
@@ -270,7 +270,7 @@ def reasons(profile, item):
     if card.slum_score is not None:
         said.append(_("%(level)s (%(score)s/80), %(households)s households",
                       level=SLUM_LEVEL_LABELS.get(card.slum_level, _("Not assessed")), score=card.slum_score,
-                      households=f"{card.households:,}".replace(",", "." if locale == "id" else ",")))
+                      households=format_number(card.households)))
     if profile.aspects:
         matched = [str(WORK_ASPECTS[a]).lower() for a in profile.aspects if card.aspect_mask & aspect_bit(a)]
         said.append(_("%(aspects)s match your focus", aspects=format_list(matched, locale=locale))
@@ -288,7 +288,7 @@ def reasons(profile, item):
             said.append(_("your budget covers %(pct)s%% of the %(amount)s still needed",
                           pct=100 * profile.budget // card.remaining, amount=rupiah_short(card.remaining)))
     if item.nearest_site is not None:
-        km = f"{item.distance_km:.1f}".replace(".", "," if locale == "id" else ".")
+        km = format_decimal(round(item.distance_km, 1), format="#,##0.0")
         said.append(_("%(km)s km from your %(site)s site", km=km, site=item.nearest_site.name)
                     if item.distance_km > item.nearest_site.radius_km else
                     _("%(km)s km from your %(site)s site, within its %(radius)s km ring",

@@ -6,7 +6,7 @@ import pytest
 
 from app.domain import PackageStatus, Role
 from app.extensions import db
-from app.services import aggregator_match, lifecycle, packages
+from app.services import aggregator_match, lifecycle, packages, regions
 from app.services.aggregator_match import WEIGHTS
 from tests.functional.test_catalogue import QueryCounter
 
@@ -168,8 +168,10 @@ def test_the_reasons_read_as_one_sentence(make, area, english):
     assert match.reasons == ("Severe slum (80/80), 420 households; in your kelurahan Penjaringan; "
                              "you already run 2 packages in this kecamatan")
     assert match.package.id == package.id
-    single = open_package(make, area["b1"], households=1)
-    assert "Severe slum (80/80), 1 household; " in ranked(org)[single.id].reasons
+    unassessed = make.package(rw_=regions.create_rw(area["b1"], 99, -6.2, 106.8, households=1500))
+    match = ranked(org)[unassessed.id]
+    assert match.reasons.startswith("No slum assessment yet, 1,500 households; in your operating region Kota Uji")
+    assert match.parts["need"] == WEIGHTS["households"]
 
 
 def test_the_load_summary_counts_active_packages_by_status(make, area):
