@@ -439,9 +439,13 @@ def _databases():
 
 def main():
     """Run and print the tables."""
-    rows, notes = [], []
+    rows, notes, breakdown, query_plans = [], [], [], []
     for kind in _databases():
         result = run(kind)
+        query_plans.append((kind, result["ranking_query_plan"]))
+        breakdown += [f"  {kind} {e['profile']} {e['operation']}: "
+                      + ", ".join(_ms(s) for s in e["statement_median_s"])
+                      for e in result["measurements"] if e["implementation"] == "sql"]
         build = result["build"]
         notes.append(f"{kind}: {result['open_packages']:,} open of {result['packages']:,} packages; database "
                      + ("reused from an earlier run" if build["reused"] else f"built in {build['seconds']:.0f} s")
@@ -459,3 +463,8 @@ def main():
                 ["database", "profile", "operation", "implementation", "runs", "median ms", "p95 ms",
                  "SQL statements", "target (p95)", "agrees with SQL"], rows))
     print("\n".join(notes))
+    print("\nSQL time per statement (median execute ms, in call order; excludes fetching on SQLite):")
+    for line in breakdown:
+        print(line)
+    for kind, plans in query_plans:
+        print(f"\nRanking query plan on {kind} (realistic profile):\n  " + "\n  ".join(plans["realistic"]))

@@ -31,16 +31,19 @@ def _operating_region_ids(organisation):
 
 
 def in_operating_regions(organisation):
-    """SQL condition on RW: its kota, or the province above its kota, is one of the organisation's regions."""
+    """SQL condition on RW: its kelurahan, kecamatan, kota, or the province above its kota is one of the
+    organisation's regions."""
     regions = _operating_region_ids(organisation)
     kotas_in_provinces = select(Region.id).where(Region.parent_id.in_(regions))
-    return or_(RW.kota_id.in_(regions), RW.kota_id.in_(kotas_in_provinces))
+    return or_(RW.kota_id.in_(regions), RW.kota_id.in_(kotas_in_provinces), RW.kecamatan_id.in_(regions),
+               RW.kelurahan_id.in_(regions))
 
 
 def rw_in_operating_regions(rw, organisation):
-    """True when the RW lies in one of the organisation's operating regions (kota or provinsi)."""
+    """True when the RW lies in one of the organisation's operating regions (any level)."""
     region_ids = {region.id for region in organisation.operating_regions}
-    return rw.kota_id in region_ids or (rw.kota is not None and rw.kota.parent_id in region_ids)
+    return (rw.kota_id in region_ids or rw.kecamatan_id in region_ids or rw.kelurahan_id in region_ids
+            or (rw.kota is not None and rw.kota.parent_id in region_ids))
 
 
 def _with_place():

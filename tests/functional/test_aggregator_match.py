@@ -294,3 +294,18 @@ def test_an_unverified_organisation_sees_the_ranking_but_cannot_request(client, 
     assert client.get("/manage/available").status_code == 403
     html = client.get("/manage/").get_data(as_text=True)
     assert rows_in(html) == [package.id] and f"/manage/packages/{package.id}/request" not in html
+
+
+def test_an_organisation_working_in_one_kecamatan_sees_and_may_request_its_packages(make, client, login_as):
+    from app.permissions import can
+
+    kelurahan = make.region_tree("31.74")
+    other = make.region_tree("31.75")
+    org = make.organisation("Yayasan Kecamatan")
+    make.operating_in(org, kelurahan.parent)
+    inside = make.package(rw_=make.rw(kelurahan=kelurahan))
+    outside = make.package(rw_=make.rw(kelurahan=other))
+    staff = make.user(Role.AGGREGATOR, organisation=org)
+    ranked = [match.package.id for match in aggregator_match.rank(org).items]
+    assert ranked == [inside.id]
+    assert can("package.request", inside, user=staff) and not can("package.request", outside, user=staff)
