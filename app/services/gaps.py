@@ -27,7 +27,7 @@ from app.db_types import UTCDateTime, utcnow
 from app.domain import PackageStatus, PledgeStatus, SlumLevel
 from app.extensions import db
 from app.models import RW, Package, Pledge, Region
-from app.services import stats
+from app.services import query_args, stats
 from app.services.public_ledger import JAKARTA_OFFSET, _cell
 
 GAP_KINDS = {"none": _l("No package"), "draft": _l("Draft only"), "stalled": _l("Funding stalled")}
@@ -62,21 +62,8 @@ class Filters:
 def parse_filters(args):
     """Validate query arguments into (Filters, errors); errors map parameter → message, bad values are dropped."""
     errors, values = {}, {}
-    for name, low, high in (("days", MIN_DAYS, MAX_DAYS), ("page", 1, 1_000_000)):
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            continue
-        if not (raw.isascii() and raw.isdigit()):
-            errors[name] = _l("Must be a whole number.")
-        elif not low <= int(raw) <= high:
-            errors[name] = _l("Must be from %(low)d to %(high)d.", low=low, high=high)
-        else:
-            values[name] = int(raw)
-    kota = (args.get("kota") or "").strip()
-    if kota and (len(kota) > 20 or not all(part.isascii() and part.isalnum() for part in kota.split("."))):
-        errors["kota"] = _l("Not a region code.")
-    elif kota:
-        values["kota"] = kota
+    query_args.whole_numbers(args, (("days", MIN_DAYS, MAX_DAYS), ("page", 1, 1_000_000)), errors, values)
+    query_args.region_code(args, "kota", errors, values)
     kind = (args.get("kind") or "").strip()
     if kind and kind not in GAP_KINDS:
         errors["kind"] = _l("Choose one of: %(choices)s.", choices=", ".join(GAP_KINDS))

@@ -29,7 +29,7 @@ from app.domain import (
 from app.extensions import db
 from app.models import RW, LedgerEntry, Organisation, Package, Pledge, Region, User
 from app.money import rupiah
-from app.services import stats
+from app.services import query_args, stats
 from app.services.catalogue import visible_clause
 
 ACTOR_KINDS = {"collaborator": _l("Collaborators"), "aggregator": _l("Aggregators"), "government": _l("Government"),
@@ -83,21 +83,9 @@ class Filters:
 def parse_filters(args):
     """Validate query arguments into (Filters, errors); errors map parameter → message, bad values are dropped."""
     errors, values = {}, {}
-    for name, low, high in (("package", 1, 2**31 - 1), ("page", 1, 1_000_000), ("per_page", 1, MAX_PER_PAGE)):
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            continue
-        if not (raw.isascii() and raw.isdigit()):
-            errors[name] = _l("Must be a whole number.")
-        elif not low <= int(raw) <= high:
-            errors[name] = _l("Must be from %(low)d to %(high)d.", low=low, high=high)
-        else:
-            values[name] = int(raw)
-    kota = (args.get("kota") or "").strip()
-    if kota and (len(kota) > 20 or not all(part.isascii() and part.isalnum() for part in kota.split("."))):
-        errors["kota"] = _l("Not a region code.")
-    elif kota:
-        values["kota"] = kota
+    numbers = (("package", 1, 2**31 - 1), ("page", 1, 1_000_000), ("per_page", 1, MAX_PER_PAGE))
+    query_args.whole_numbers(args, numbers, errors, values)
+    query_args.region_code(args, "kota", errors, values)
     for name, allowed in (("action", LEDGER_ACTION_LABELS), ("actor", ACTOR_KINDS)):
         raw = (args.get(name) or "").strip()
         if raw and raw not in allowed:
