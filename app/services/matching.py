@@ -214,14 +214,17 @@ class Recommendations:
 
 
 def recommend(profile, page=1, per_page=DEFAULT_PER_PAGE):
-    """Open packages ranked for `profile`, best first: four queries at any size (count, ranking, cards,
-    tiers)."""
-    query, score, names = _scored(profile)
-    total = db.session.scalar(select(func.count()).select_from(
-        select(Package.id).join(RW, RW.id == Package.rw_id).join(PackageTier, PackageTier.id == Package.tier_id)
-        .where(and_(*_open_conditions(profile))).subquery()))
+    """Open packages ranked for `profile`, best first: three queries at any size (ranking with the total
+    as a window count, so the packages are scanned once; cards; tiers), and a count past the last page."""
+    query, score, names = _scored(profile, func.count().over().label("total"))
     rows = db.session.execute(query.order_by(score.desc(), Package.id)
                               .limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        total = rows[0].total
+    else:
+        total = db.session.scalar(select(func.count()).select_from(
+            select(Package.id).join(RW, RW.id == Package.rw_id).join(PackageTier, PackageTier.id == Package.tier_id)
+            .where(and_(*_open_conditions(profile))).subquery()))
     items = _explain(profile, rows, names)
     return Recommendations(profile=profile, total=total or 0, page=page, per_page=per_page, items=items)
 
