@@ -44,7 +44,8 @@ def best_value(candidates, unit, capacity_units):
     for size in range(len(candidates) + 1):
         for chosen in combinations(candidates, size):
             if sum(-(-c.card.remaining // unit) for c in chosen) <= capacity_units:
-                best = max(best, sum(matching._plan_value(c.parts, c.card) for c in chosen))
+                best = max(best, sum(matching._plan_value(c.parts, c.card.households, c.card.slum_score)
+                                     for c in chosen))
     return best
 
 
