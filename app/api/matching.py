@@ -7,14 +7,14 @@ from app.api import bp, serializers
 from app.api.auth import token_required
 from app.domain import WORK_ASPECTS
 from app.errors import json_error
-from app.services import matching
+from app.services import matching, preferences
 
 PARAMETERS = {"page", "per_page", "budget", "aspects"}
 
 
 def _profile(errors):
     """The token user's saved preferences with `budget` / `aspects` from the query string laid over them."""
-    profile = matching.profile_for(g.api_user)
+    profile = preferences.profile_for(g.api_user)
     raw_budget = request.args.get("budget")
     if raw_budget is not None:
         if raw_budget.isascii() and raw_budget.isdigit() and 0 < int(raw_budget) <= matching.MAX_BUDGET:

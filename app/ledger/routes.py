@@ -2,7 +2,7 @@
 from flask import Response, render_template, request, stream_with_context
 
 from app.ledger import bp
-from app.services import public_ledger
+from app.services import csv_export, public_ledger
 
 
 @bp.get("/ledger")
@@ -22,6 +22,6 @@ def download():
     if errors:
         body = "".join(f"{name}: {message}\n" for name, message in errors.items())
         return Response(body, status=400, mimetype="text/plain")
-    filename = public_ledger.csv_filename()
+    filename = csv_export.dated_filename("ledger")
     return Response(stream_with_context(public_ledger.csv_chunks(filters)), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

@@ -4,6 +4,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
@@ -140,3 +141,14 @@ class Between:
         if too_low or too_high:
             raise ValidationError(self.message or _l("Enter a value from %(low)s to %(high)s.",
                                                      low=self.low, high=self.high))
+
+
+def without_removed_row(formdata, list_name):
+    """Rows added and removed with submit buttons (no JavaScript): a click on `<list_name>-N-remove` drops
+    row N's inputs before the form is bound. Returns (form data, True when a row was removed)."""
+    pattern = re.compile(rf"^{re.escape(list_name)}-(\d+)-remove$")
+    removed = [int(match[1]) for match in map(pattern.match, formdata.keys()) if match]
+    if not removed:
+        return formdata, False
+    prefix = f"{list_name}-{removed[0]}-"
+    return MultiDict([(key, value) for key, value in formdata.items(multi=True) if not key.startswith(prefix)]), True

@@ -4,7 +4,7 @@ from flask import Response, render_template, request, stream_with_context
 from app.db_types import utcnow
 from app.manage import bp
 from app.permissions import require
-from app.services import gaps
+from app.services import csv_export, gaps
 
 
 @bp.get("/gaps")
@@ -27,5 +27,6 @@ def gap_download():
         body = "".join(f"{name}: {message}\n" for name, message in errors.items())
         return Response(body, status=400, mimetype="text/plain")
     now = utcnow()
+    filename = csv_export.dated_filename("gaps", now)
     return Response(stream_with_context(gaps.csv_chunks(filters, now)), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={gaps.csv_filename(now)}"})
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})

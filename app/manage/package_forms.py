@@ -5,16 +5,13 @@ import re
 from flask_babel import LazyString, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.domain import WORK_ASPECTS
-from app.manage.fields import Between, DecimalInputField, RupiahField
+from app.manage.fields import Between, DecimalInputField, RupiahField, without_removed_row
 from app.money import rupiah_short
 from app.services import packages
-
-_REMOVE = re.compile(r"^items-(\d+)-remove$")
 
 
 class WorkItemForm(Form):
@@ -100,12 +97,7 @@ def package_form(formdata=None, tiers=()):
     """
     edited = False
     if formdata is not None:
-        removed = [int(m[1]) for m in map(_REMOVE.match, formdata.keys()) if m]
-        if removed:
-            prefix = f"items-{removed[0]}-"
-            formdata = MultiDict([(key, value) for key, value in formdata.items(multi=True)
-                                  if not key.startswith(prefix)])
-            edited = True
+        formdata, edited = without_removed_row(formdata, "items")
         edited = edited or "add_row" in formdata
     form = PackageForm(formdata=formdata) if formdata is not None else PackageForm()
     form.set_tiers(tiers)

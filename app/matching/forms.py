@@ -1,7 +1,4 @@
 """Preferences and planner forms. Sites are rows added and removed with submit buttons (no JavaScript)."""
-import re
-
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,10 +15,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain import WORK_ASPECTS
-from app.manage.fields import Between, CountField, DecimalInputField, RupiahField
+from app.manage.fields import Between, CountField, DecimalInputField, RupiahField, without_removed_row
 from app.services import matching
-
-_REMOVE = re.compile(r"^sites-(\d+)-remove$")
 
 
 class CheckboxesField(SelectMultipleField):
@@ -63,22 +58,19 @@ class PreferencesForm(FlaskForm):
 
     rows_edited = False
 
-    def edit_rows(self):
-        """Handle "add a site" / "remove site": True when the click was one of them (re-render, don't save)."""
-        if self.add_site.data and len(self.sites) < matching.MAX_SITES:
-            self.sites.append_entry()
-            self.rows_edited = True
-        for key in request.form:
-            match = _REMOVE.match(key)
-            if match:
-                index = int(match.group(1))
-                kept = [entry.data for i, entry in enumerate(self.sites) if i != index]
-                while len(self.sites):
-                    self.sites.pop_entry()
-                for data in kept:
-                    self.sites.append_entry({k: v for k, v in data.items() if k != "remove"})
-                self.rows_edited = True
-        return self.rows_edited or bool(self.add_site.data)
+
+def preferences_form(formdata=None):
+    """Bind the preferences form to a POST (or nothing for GET). "Remove site" drops that site's inputs
+    before binding and "add a site" appends an empty one; either sets `rows_edited` (re-render, don't save)."""
+    if formdata is None:
+        return PreferencesForm()
+    formdata, edited = without_removed_row(formdata, "sites")
+    form = PreferencesForm(formdata=formdata)
+    if "add_site" in formdata and len(form.sites.entries) < matching.MAX_SITES:
+        form.sites.append_entry()
+        edited = True
+    form.rows_edited = edited
+    return form
 
 
 class PlanForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.matching import bp
-from app.matching.forms import PlanForm, PreferencesForm
+from app.matching.forms import PlanForm, preferences_form
 from app.models import PackageTier
 from app.money import group_thousands, parse_rupiah, rupiah
 from app.permissions import require
@@ -27,13 +27,13 @@ def _tiers():
 def preferences():
     """What the collaborator wants to fund; saving leads to the recommendations."""
     require("match.use")
-    form = PreferencesForm()
+    form = preferences_form(request.form if request.method == "POST" else None)
     form.region_ids.choices = preference_service.region_choices()
     form.tier_ids.choices = [(tier.id, tier.name) for tier in _tiers()]
     status = 200
     if request.method == "GET":
         _fill(form)
-    elif form.edit_rows():
+    elif form.rows_edited:
         pass
     elif not form.validate_on_submit():
         status = 422
@@ -81,7 +81,7 @@ def _page():
 def recommendations():
     """Open packages ranked for the collaborator, each with its score parts and reasons."""
     require("match.use")
-    profile = matching.profile_for(current_user)
+    profile = preference_service.profile_for(current_user)
     result = matching.recommend(profile, page=_page())
     return render_template("matching/recommendations.html", result=result, profile=profile,
                            weights=matching.WEIGHTS)
@@ -100,7 +100,7 @@ def _budget_from(text):
 def plan():
     """The budget planner: packages the budget completes, then co-funding with the rest."""
     require("match.use")
-    profile = matching.profile_for(current_user)
+    profile = preference_service.profile_for(current_user)
     typed = request.args.get("budget", "").strip()
     budget = _budget_from(typed) if typed else profile.budget
     if typed and budget is None:
@@ -135,7 +135,7 @@ def _lines(text):
 def pledge_plan():
     """Pledge every line of the plan shown, all or nothing; a stale plan is re-planned, never over-funded."""
     require("match.use")
-    profile = matching.profile_for(current_user)
+    profile = preference_service.profile_for(current_user)
     form = PlanForm()
     budget = _budget_from(form.budget.data or "")
     lines = _lines(form.lines.data or "") if form.validate_on_submit() else None

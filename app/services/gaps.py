@@ -21,14 +21,14 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, cast, exists, func, literal_column, null, select, tuple_, union_all
-from sqlalchemy.orm import aliased
 
 from app.db_types import UTCDateTime, utcnow
 from app.domain import PackageStatus, PledgeStatus, SlumLevel
 from app.extensions import db
 from app.models import RW, Package, Pledge, Region
 from app.services import query_args, stats
-from app.services.public_ledger import JAKARTA_OFFSET, _cell
+from app.services.catalogue import Kecamatan, Kelurahan, Kota
+from app.services.csv_export import safe_cell
 
 GAP_KINDS = {"none": _l("No package"), "draft": _l("Draft only"), "stalled": _l("Funding stalled")}
 GAP_LEVELS = (SlumLevel.BERAT, SlumLevel.SEDANG)
@@ -37,9 +37,6 @@ LIVE_STATUSES = (PackageStatus.PUBLISHED, PackageStatus.FUNDED, PackageStatus.IN
 DEFAULT_DAYS, MIN_DAYS, MAX_DAYS, PER_PAGE = 30, 1, 365, 50
 FILTER_PARAMS = ("kota", "kind", "days")
 
-Kelurahan = aliased(Region, name="kelurahan")
-Kecamatan = aliased(Region, name="kecamatan")
-Kota = aliased(Region, name="kota")
 
 
 @dataclass(frozen=True)
@@ -272,15 +269,11 @@ def csv_chunks(filters, now=None, batch_size=1000):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows([
-            row.rw_id, f"RW {row.rw_number:02d}", _cell(row.rw_name), _cell(row.kelurahan), _cell(row.kecamatan),
-            _cell(row.kota), row.slum_score, row.slum_level, row.households,
-            row.population, row.kind, kinds[row.kind], row.package_id, _cell(row.package_title), row.funded_pct,
+            row.rw_id, f"RW {row.rw_number:02d}", safe_cell(row.rw_name), safe_cell(row.kelurahan),
+            safe_cell(row.kecamatan), safe_cell(row.kota), row.slum_score, row.slum_level, row.households,
+            row.population, row.kind, kinds[row.kind], row.package_id, safe_cell(row.package_title), row.funded_pct,
             row.remaining, row.last_pledge_at.isoformat(timespec="seconds") if row.last_pledge_at else None,
             row.quiet_days,
         ] for row in batch)
         yield buffer.getvalue()
 
-
-def csv_filename(now=None):
-    """rukun-gaps-YYYYMMDD.csv, dated by the Jakarta calendar day of `now`."""
-    return f"rukun-gaps-{((now or utcnow()) + JAKARTA_OFFSET).date():%Y%m%d}.csv"

@@ -30,7 +30,7 @@ from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 
 from app.domain import SLUM_LEVEL_LABELS, WORK_ASPECTS, PackageStatus
 from app.extensions import db
-from app.models import RW, CollaboratorSite, MatchPreference, Package, PackageTier
+from app.models import RW, Package, PackageTier
 from app.money import rupiah_short
 from app.services import catalogue
 from app.services.packages import aspect_bit
@@ -81,20 +81,6 @@ class Profile:
         present = {"need": True, "fit": bool(self.aspects), "affordability": self.budget is not None,
                    "proximity": bool(self.sites), "momentum": True, "region": bool(self.regions)}
         return [name for name in WEIGHTS if present[name]]
-
-
-def profile_for(user):
-    """The saved preferences of `user` (an empty profile when none were saved); two queries."""
-    preference = db.session.get(MatchPreference, user.id)
-    sites = db.session.scalars(select(CollaboratorSite).where(CollaboratorSite.user_id == user.id)
-                               .order_by(CollaboratorSite.id)).all()
-    sites = tuple(Site(s.name, s.lat, s.lon, s.radius_km) for s in sites)
-    if preference is None:
-        return Profile(sites=sites)
-    return Profile(budget=preference.budget, aspects=tuple(preference.aspects),
-                   regions=tuple((r.id, r.name) for r in preference.regions),
-                   regions_required=preference.regions_required,
-                   tier_ids=tuple(t.id for t in preference.tiers), sites=sites)
 
 
 # --- score parts as SQL ---------------------------------------------------------------------------------

@@ -104,8 +104,20 @@ def save(user, data):
 
 
 def current(user):
-    """(MatchPreference or None, sites) of `user`, for filling the form."""
+    """(MatchPreference or None, sites) of `user`, for filling the form; two queries."""
     preference = db.session.get(MatchPreference, user.id)
     sites = db.session.scalars(select(CollaboratorSite).where(CollaboratorSite.user_id == user.id)
                                .order_by(CollaboratorSite.id)).all()
     return preference, sites
+
+
+def profile_for(user):
+    """The saved preferences of `user` as matching uses them (an empty profile when none were saved)."""
+    preference, sites = current(user)
+    sites = tuple(matching.Site(s.name, s.lat, s.lon, s.radius_km) for s in sites)
+    if preference is None:
+        return matching.Profile(sites=sites)
+    return matching.Profile(budget=preference.budget, aspects=tuple(preference.aspects),
+                            regions=tuple((r.id, r.name) for r in preference.regions),
+                            regions_required=preference.regions_required,
+                            tier_ids=tuple(t.id for t in preference.tiers), sites=sites)

@@ -12,7 +12,7 @@ import csv
 import io
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, case, cast, func, null, or_, select, true
@@ -31,11 +31,11 @@ from app.models import RW, LedgerEntry, Organisation, Package, Pledge, Region, U
 from app.money import rupiah
 from app.services import query_args, stats
 from app.services.catalogue import visible_clause
+from app.services.csv_export import JAKARTA_OFFSET, safe_cell
 
 ACTOR_KINDS = {"collaborator": _l("Collaborators"), "aggregator": _l("Aggregators"), "government": _l("Government"),
                "admin": _l("Administrators"), "system": _l("Automatic")}
 STAFF = ("aggregator", "government", "admin")
-JAKARTA_OFFSET = timedelta(hours=7)  # WIB has no daylight saving
 DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH = 50, 200, 100
 FILTER_PARAMS = ("package", "kota", "action", "actor", "date_from", "date_to", "q")
 
@@ -279,13 +279,6 @@ CSV_COLUMNS = ("id", "created_at_utc", "action", "what", "package_id", "package_
                "received_delta", "spent_delta", "before", "after", "who", "by", "reason")
 
 
-def _cell(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_chunks(filters, batch_size=1000):
     """The filtered ledger as CSV text: the header, then one chunk per batch; money in integer rupiah."""
     buffer = io.StringIO()
@@ -298,12 +291,9 @@ def csv_chunks(filters, batch_size=1000):
         buffer.truncate()
         writer.writerows([
             row.id, row.created_at.isoformat(timespec="seconds"), row.action, row.what, row.package_id,
-            _cell(row.package_title), row.rw, row.committed, row.received, row.spent, _cell(row.before),
-            _cell(row.after), _cell(row.who), _cell(row.by), withheld if row.reason_withheld else _cell(row.reason),
+            safe_cell(row.package_title), row.rw, row.committed, row.received, row.spent, safe_cell(row.before),
+            safe_cell(row.after), safe_cell(row.who), safe_cell(row.by),
+            withheld if row.reason_withheld else safe_cell(row.reason),
         ] for row in batch)
         yield buffer.getvalue()
 
-
-def csv_filename(today=None):
-    """rukun-ledger-YYYYMMDD.csv for `today`, by default today in Jakarta."""
-    return f"rukun-ledger-{today or (datetime.now(UTC) + JAKARTA_OFFSET).date():%Y%m%d}.csv"

@@ -425,3 +425,16 @@ def test_api_matching_needs_a_collaborator_token(make, client):
     aggregator = make.user(Role.AGGREGATOR)
     assert client.get("/api/v1/recommendations", headers=bearer(aggregator)).status_code == 403
     assert client.get("/api/v1/plan", headers=bearer(make.user(Role.COLLABORATOR))).status_code == 422
+
+
+def test_remove_site_drops_that_row_and_keeps_the_others(make, client, login_as):
+    login_as(make.user(Role.COLLABORATOR))
+    response = client.post("/profile/preferences", data={
+        "budget": "1.000.000", "sites-0-name": "Pabrik", "sites-0-lat": "-6.1", "sites-0-lon": "106.9",
+        "sites-0-radius_km": "5", "sites-1-name": "Kantor", "sites-1-lat": "-6.2", "sites-1-lon": "106.8",
+        "sites-1-radius_km": "3", "sites-0-remove": "y"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.count("data-site-row") == 1
+    assert 'value="Kantor"' in html and 'value="Pabrik"' not in html and 'value="1.000.000"' in html
+    assert db.session.scalar(select(func.count(CollaboratorSite.id))) == 0
