@@ -7,13 +7,18 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-test assets translations messages db seed lint bench clean
+.PHONY: run test install install-test browser assets translations messages db seed lint bench clean
+
+# The browser tests drive Debian's Chromium through Playwright's Python package (`executable_path`);
+# no install step may fetch a browser build of its own, so Playwright's download is switched off.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM ?= /usr/bin/chromium
 
 run: install assets translations db
 	$(FLASK) seed --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test assets translations
+test: install-test browser assets translations
 	# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI does).
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -36,6 +41,15 @@ $(VENV)/.installed: $(VENV)/.created setup.cfg pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
+
+# Debian's chromium package for tests/browser, installed once when missing (sudo unless root).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "== installing Debian's chromium for the browser tests"; \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 # Front-end assets come from npm (package-lock.json) and are copied under app/static/vendor,
 # so the app serves them itself: nothing loads from a CDN at run time.
