@@ -62,6 +62,7 @@ app/static/vendor/.installed: package.json package-lock.json
 	mkdir -p app/static/vendor/bootstrap-icons
 	cp -r node_modules/bootstrap-icons/font/. app/static/vendor/bootstrap-icons/
 	cp -r node_modules/leaflet/dist app/static/vendor/leaflet
+	cp -r node_modules/leaflet.markercluster/dist app/static/vendor/leaflet.markercluster
 	touch $@
 
 translations: $(VENV)/.installed
