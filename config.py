@@ -50,7 +50,9 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.UPLOAD_FOLDER = env.get("UPLOAD_FOLDER") or str(Path(self.INSTANCE_PATH) / "uploads")
-        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024))
+        # One photo or receipt may be PHOTO_MAX_BYTES; a whole request (a report with six photos) MAX_CONTENT_LENGTH.
+        self.PHOTO_MAX_BYTES = int(env.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
         self.BABEL_DEFAULT_LOCALE = env.get("BABEL_DEFAULT_LOCALE", "id")
         self.BABEL_DEFAULT_TIMEZONE = env.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")
         self.LANGUAGES = ["id", "en"]

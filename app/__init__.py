@@ -94,14 +94,18 @@ def register_blueprints(app):
     from app.ledger import bp as ledger_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
+    from app.maps import bp as maps_bp
     from app.matching import bp as matching_bp
     from app.notifications import bp as notifications_bp
     from app.pledges import bp as pledges_bp
+    from app.progress import bp as progress_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(maps_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(pledges_bp)
+    app.register_blueprint(progress_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(manage_bp, url_prefix="/manage")

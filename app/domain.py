@@ -116,6 +116,7 @@ LEDGER_ACTION_LABELS = {
     "pledge.created": _l("Pledge made"), "pledge.received": _l("Pledge received"),
     "pledge.cancelled": _l("Pledge cancelled"), "expenditure.recorded": _l("Spending recorded"),
     "report.submitted": _l("Progress report submitted"), "report.verified": _l("Progress report verified"),
+    "report.rejected": _l("Progress report rejected"),
 }
 
 

@@ -13,3 +13,4 @@ pledge_received = _events.signal("pledge-received")
 pledge_cancelled = _events.signal("pledge-cancelled")
 package_status_changed = _events.signal("package-status-changed")  # sender=package, before=, after=
 report_verified = _events.signal("report-verified")  # sender=report, package=
+report_rejected = _events.signal("report-rejected")  # sender=report, package=, reason=

@@ -9,7 +9,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from app.domain import OrganisationKind, Role
+from app.domain import OrganisationKind, PackageStatus, ReportStatus, Role
 from app.services.assignments import REQUESTABLE, rw_in_operating_regions
 
 
@@ -29,6 +29,27 @@ def _own_organisation_package(user, package):
         and package.aggregator_id is not None
         and package.aggregator_id == user.organisation_id
     )
+
+
+def _own_aggregator_work(user, package):
+    """Only the managing organisation's staff report progress and spending: government verifies what they
+    report, so it does not write reports itself."""
+    return (
+        user.is_authenticated
+        and user.role == Role.AGGREGATOR
+        and package is not None
+        and package.aggregator_id is not None
+        and package.aggregator_id == user.organisation_id
+    )
+
+
+def _report_visible(user, report):
+    """A verified report of a public package is public; others only to those who manage the package."""
+    if report is None:
+        return False
+    if report.status == ReportStatus.VERIFIED and report.package.status != PackageStatus.DRAFT:
+        return True
+    return _own_organisation_package(user, report.package)
 
 
 def _own_pledge(user, pledge):
@@ -80,6 +101,12 @@ RULES = {
     "package.manage": _own_organisation_package,
     "package.request": _may_request,
     "assignment.decide": _role(Role.GOVERNMENT, Role.ADMIN),
+    "progress.report": _own_aggregator_work,
+    "spending.record": _own_aggregator_work,
+    "report.verify": _role(Role.GOVERNMENT, Role.ADMIN),
+    "report.view": _report_visible,
+    "receipt.view": lambda user, expenditure: expenditure is not None and _own_organisation_package(
+        user, expenditure.package),
     # collaborators
     "pledge.create": _role(Role.COLLABORATOR),
     "match.use": _role(Role.COLLABORATOR),

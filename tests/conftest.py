@@ -76,11 +76,14 @@ def _app(tmp_path_factory):
 
 
 @pytest.fixture
-def app(_app):
-    """The app inside an app context; every table is emptied after the test."""
+def app(_app, tmp_path):
+    """The app inside an app context with its own upload folder; every table is emptied after the test."""
+    uploads = _app.config["UPLOAD_FOLDER"]
+    _app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     with _app.app_context():
         yield _app
         wipe_tables()
+    _app.config["UPLOAD_FOLDER"] = uploads
 
 
 @pytest.fixture

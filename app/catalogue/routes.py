@@ -1,9 +1,10 @@
 """Public catalogue routes: read input, check visibility, call one service, render."""
-from flask import abort, current_app, g, render_template, request, url_for
+from flask import abort, g, render_template, request, url_for
 
 from app.catalogue import bp
+from app.maps.web import assets
 from app.permissions import can
-from app.services import catalogue, maps, package_page
+from app.services import catalogue, map_views, maps, package_page, place_data, progress_views
 
 
 @bp.get("/packages")
@@ -22,16 +23,18 @@ def package(package_id):
     detail = package_page.package_detail(package_id, include_drafts=can("package.view_draft"))
     if detail is None:
         abort(404)
-    return render_template("catalogue/package.html", detail=detail, package=detail.package)
+    progress = progress_views.package_progress(detail.package, staff=can("package.manage", detail.package))
+    return render_template("catalogue/package.html", detail=detail, package=detail.package, progress=progress)
 
 
 @bp.get("/packages/<int:package_id>/map")
 def package_map(package_id):
-    """The package's RW on a small map (framed by the package page)."""
-    detail = package_page.package_detail(package_id, include_drafts=can("package.view_draft"))
-    if detail is None:
+    """The package's RW on a small map (framed by the package page): boundary or point, verified photos,
+    nearby packages."""
+    place = place_data.package_place(package_id, include_drafts=can("package.view_draft"))
+    if place is None:
         abort(404)
-    return _map_response(detail.package.rw)
+    return _map_response(place, exclude_package_ids=place.package_ids)
 
 
 @bp.get("/rws/<int:rw_id>")
@@ -45,11 +48,11 @@ def rw(rw_id):
 
 @bp.get("/rws/<int:rw_id>/map")
 def rw_map(rw_id):
-    """The RW on a small map."""
-    detail = package_page.rw_detail(rw_id)
-    if detail is None:
+    """The RW on a small map, with its packages' verified photos and nearby packages."""
+    place = place_data.rw_place(rw_id)
+    if place is None:
         abort(404)
-    return _map_response(detail.rw)
+    return _map_response(place, exclude_rw_id=place.rw_id)
 
 
 @bp.get("/regions/<code>")
@@ -62,8 +65,10 @@ def region(code):
     return render_template("catalogue/region.html", summary=summary, rws=rws)
 
 
-def _map_response(rw_):
-    config = current_app.config
-    fmap = maps.rw_map(rw_, rw_.label, lambda path: url_for("static", filename=path), config["TILE_URL"],
-                       config["TILE_ATTRIBUTION"])
+def _map_response(place, **exclude):
+    fmap = map_views.place_map(
+        assets(), place,
+        lambda photo_id: (url_for("progress.photo", photo_id=photo_id, variant="thumb"),
+                          url_for("progress.photo", photo_id=photo_id, variant="full")),
+        lambda package_id: url_for("catalogue.package", package_id=package_id), **exclude)
     return maps.render(fmap, g.csp_nonce)

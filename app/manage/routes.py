@@ -10,7 +10,7 @@ from app.manage import bp
 from app.manage.forms import AssessmentForm, RWForm, TierForm
 from app.models import RW, PackageTier, SlumAssessment
 from app.permissions import can, require
-from app.services import management, overview, regions, scoring, tiers
+from app.services import management, overview, progress_views, regions, scoring, tiers
 
 
 def render_form(template, form, **context):
@@ -31,9 +31,12 @@ def show_error(form, error, aliases=None):
 def start_page(decision_error=None, status=200):
     """The start page for government (requests, drafts) or an aggregator (its packages, what to request)."""
     if can("assignment.decide"):
-        context = {"government": overview.government_overview(), "decision_error": decision_error}
+        context = {"government": overview.government_overview(), "decision_error": decision_error,
+                   "pending_reports": progress_views.pending_count()}
     else:
-        context = {"aggregator": overview.aggregator_overview(current_user.organisation)}
+        organisation = current_user.organisation
+        context = {"aggregator": overview.aggregator_overview(organisation),
+                   "recent_reports": progress_views.aggregator_reports(organisation.id) if organisation else []}
     return render_template("manage/index.html", **context), status
 
 

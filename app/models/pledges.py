@@ -66,3 +66,4 @@ class Expenditure(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     work_item: Mapped["WorkItem"] = relationship()  # noqa: F821
+    package: Mapped["Package"] = relationship()  # noqa: F821

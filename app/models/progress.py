@@ -31,6 +31,9 @@ class ProgressReport(db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    package: Mapped["Package"] = relationship()  # noqa: F821
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    verified_by: Mapped["User | None"] = relationship(foreign_keys=[verified_by_id])  # noqa: F821
     items: Mapped[list["ProgressItem"]] = relationship(back_populates="report", cascade="all, delete-orphan")
     photos: Mapped[list["ProgressPhoto"]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ProgressPhoto.id"
@@ -52,6 +55,7 @@ class ProgressItem(db.Model):
     progress_pct: Mapped[int]
 
     report: Mapped[ProgressReport] = relationship(back_populates="items")
+    work_item: Mapped["WorkItem"] = relationship()  # noqa: F821
 
 
 class ProgressPhoto(db.Model):

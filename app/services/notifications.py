@@ -43,6 +43,8 @@ MESSAGES = {
                           _l("The final progress report on “%(package)s” was verified: the work is done.")),
     "report_verified": (_l("Progress on “%(package)s”: %(progress)s"),
                         _l("A progress report was verified: “%(package)s” is now %(progress)s complete.")),
+    "report_rejected": (_l("Progress report on “%(package)s” rejected"),
+                        _l("Government rejected the progress report of %(date)s on “%(package)s”. Reason: %(reason)s")),
 }
 STATUS_KINDS = {
     PackageStatus.FUNDED: "package_funded",
@@ -58,6 +60,7 @@ def register(app):
     events.pledge_cancelled.connect(_on_pledge_cancelled)
     events.package_status_changed.connect(_on_package_status_changed)
     events.report_verified.connect(_on_report_verified)
+    events.report_rejected.connect(_on_report_rejected)
     app.context_processor(lambda: {"unread_notifications": _unread_for_current_user})
 
 
@@ -94,6 +97,12 @@ def _on_package_status_changed(package, actor=None, before=None, after=None, **_
 def _on_report_verified(report, actor=None, package=None, **_extra):
     _notify(_funders(package.id), "report_verified", package, f"/packages/{package.id}",
             progress=f"{package.progress_pct} %")
+
+
+def _on_report_rejected(report, actor=None, package=None, reason=None, **_extra):
+    staff = _active_users().where(User.organisation_id == package.aggregator_id, User.role == Role.AGGREGATOR)
+    _notify(staff, "report_rejected", package, f"/manage/reports/{report.id}",
+            date=report.report_date.isoformat(), reason=reason or "–")
 
 
 def _active_users():

@@ -260,6 +260,14 @@ def page(filters):
     return Page(filters=filters, rows=rows, totals=totals(filters), kotas=stats.kotas_with_rws())
 
 
+def package_entries(package_id, actions):
+    """One package's entries whose action is in `actions`, oldest first, as Rows (one query)."""
+    ids = select(LedgerEntry.id).where(LedgerEntry.package_id == package_id, LedgerEntry.action.in_(actions))
+    words = _words()
+    query = _rows_query(ids).order_by(LedgerEntry.created_at, LedgerEntry.id)
+    return [_row(r, words) for r in db.session.execute(query)]
+
+
 def batches(filters, batch_size=1000):
     """Every matching row, oldest first, as lists fetched by keyset (id > last) so memory stays flat."""
     last_id, words = 0, _words()
