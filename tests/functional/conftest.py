@@ -1,12 +1,14 @@
 """Data sets shared by the functional tests."""
+import io
 from decimal import Decimal
 
 import pytest
 from jsonschema import Draft202012Validator
+from PIL import ExifTags, Image
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from app.domain import Role
+from app.domain import PackageStatus, Role
 from app.extensions import db
 from app.services import lifecycle, pledging
 from app.services.packages import ItemInput, create_package
@@ -55,3 +57,46 @@ def schema_of(client):
         return body
 
     return validate
+
+
+def jpeg(width=1200, height=800, colour=(40, 120, 200), gps=None, extra=b""):
+    """A JPEG with camera EXIF (make, model, date) and optionally a GPS point; `extra` is appended."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "KameraHP"
+    exif[ExifTags.Base.Model] = "Model Rahasia 9"
+    exif[ExifTags.Base.DateTime] = "2021:05:01 10:00:00"
+    if gps:
+        (lat, lat_ref), (lon, lon_ref) = gps
+        exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: lat_ref, ExifTags.GPS.GPSLatitude: lat,
+                                      ExifTags.GPS.GPSLongitudeRef: lon_ref, ExifTags.GPS.GPSLongitude: lon}
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue() + extra
+
+
+@pytest.fixture
+def english_pages(client):
+    """Pages in English, as the assertions read them."""
+    client.use_language("en")
+
+
+KALIBARU = ((6.0, 6.0, 30.0), "S"), ((106.0, 55.0, 12.0), "E")
+
+
+@pytest.fixture
+def site(make):
+    """A funded package with two work items (150 jt and 50 jt), managed by an aggregator, with a funder."""
+    org = make.organisation("Yayasan Kampung Sehat")
+    staff = make.user(Role.AGGREGATOR, organisation=org, name="Rina Staf")
+    government = make.user(Role.GOVERNMENT, name="Budi Perkim")
+    funder = make.user(Role.COLLABORATOR, name="Siti Donatur")
+    items = [ItemInput("drainase", "Saluran U-ditch", Decimal(1), "ls", 150_000_000),
+             ItemInput("jalan", "Paving blok", Decimal(1), "ls", 50_000_000)]
+    package = create_package(make.rw(), make.tier(), "Drainase Kalibaru", items, aggregator=org)
+    lifecycle.transition(package, PackageStatus.PUBLISHED)
+    db.session.commit()
+    pledge = pledging.create_pledge(package, funder, 200_000_000)
+    pledging.confirm_received(pledge, staff, reference="TRF-1")
+    db.session.commit()
+    return type("Site", (), {"org": org, "staff": staff, "government": government, "funder": funder,
+                             "package": package, "drain": package.items[0], "road": package.items[1]})

@@ -1,62 +1,20 @@
 """Progress reports with photos, government verification, completion, the timeline and notifications."""
 import io
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import Image
 from sqlalchemy import func, select
 
 from app.domain import PackageStatus, ReportStatus, Role
 from app.extensions import db
 from app.models import LedgerEntry, Notification, ProgressPhoto, ProgressReport
-from app.services import lifecycle, pledging, progress
-from app.services.packages import ItemInput, create_package
+from app.services import progress
+from tests.functional.conftest import KALIBARU, jpeg
 from tests.functional.test_catalogue import queries_for
 
-
-def jpeg(width=1200, height=800, colour=(40, 120, 200), gps=None, extra=b""):
-    """A JPEG with camera EXIF (make, model, date) and optionally a GPS point; `extra` is appended."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "KameraHP"
-    exif[ExifTags.Base.Model] = "Model Rahasia 9"
-    exif[ExifTags.Base.DateTime] = "2021:05:01 10:00:00"
-    if gps:
-        (lat, lat_ref), (lon, lon_ref) = gps
-        exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: lat_ref, ExifTags.GPS.GPSLatitude: lat,
-                                      ExifTags.GPS.GPSLongitudeRef: lon_ref, ExifTags.GPS.GPSLongitude: lon}
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", exif=exif.tobytes())
-    return buffer.getvalue() + extra
-
-
-@pytest.fixture(autouse=True)
-def _english_pages(client):
-    """Pages in English, as the assertions read them."""
-    client.use_language("en")
-
-
-KALIBARU = ((6.0, 6.0, 30.0), "S"), ((106.0, 55.0, 12.0), "E")
-
-
-@pytest.fixture
-def site(make):
-    """A funded package with two work items (150 jt and 50 jt), managed by an aggregator, with a funder."""
-    org = make.organisation("Yayasan Kampung Sehat")
-    staff = make.user(Role.AGGREGATOR, organisation=org, name="Rina Staf")
-    government = make.user(Role.GOVERNMENT, name="Budi Perkim")
-    funder = make.user(Role.COLLABORATOR, name="Siti Donatur")
-    items = [ItemInput("drainase", "Saluran U-ditch", Decimal(1), "ls", 150_000_000),
-             ItemInput("jalan", "Paving blok", Decimal(1), "ls", 50_000_000)]
-    package = create_package(make.rw(), make.tier(), "Drainase Kalibaru", items, aggregator=org)
-    lifecycle.transition(package, PackageStatus.PUBLISHED)
-    db.session.commit()
-    pledge = pledging.create_pledge(package, funder, 200_000_000)
-    pledging.confirm_received(pledge, staff, reference="TRF-1")
-    db.session.commit()
-    return type("Site", (), {"org": org, "staff": staff, "government": government, "funder": funder,
-                             "package": package, "drain": package.items[0], "road": package.items[1]})
+pytestmark = pytest.mark.usefixtures("english_pages")
 
 
 def report_data(site, drain=40, road=0, photos=(), **extra):
