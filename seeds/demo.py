@@ -8,8 +8,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import click
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app.domain import CRITERION_COLUMNS, PackageStatus, PledgeStatus, Role
@@ -18,6 +20,7 @@ from app.models import RW, Organisation, OutboxEmail, Package, PackageTier, Regi
 from app.services import accounts, lifecycle, pledging, progress, regions, spending
 from app.services.organisations import upsert_organisation
 from app.services.packages import ItemInput, create_package
+from seeds.photos import demo_photos
 from seeds.reference import load_regions, load_tiers, progress_file, read_csv
 
 DEMO_PASSWORD = "rukun-demo-2021"  # noqa: S105 - published demo credential, listed in the README
@@ -220,6 +223,7 @@ class _PackageStory:
 
     def _progress(self, package, aggregator, complete):
         staff = self._staff(aggregator)
+        photo_folder = str(Path(current_app.config["UPLOAD_FOLDER"]) / "photos")
         steps = (40, 75, 100) if complete else (35,)
         report_date = (package.planned_start or date(2021, 4, 1)) + timedelta(days=30)
         for step in steps:
@@ -228,6 +232,7 @@ class _PackageStory:
                 package, staff, report_date,
                 f"Pekerjaan mencapai sekitar {step} %. Warga ikut gotong royong (data demo).",
                 {item.id: step for item in package.items}, is_final=final,
+                photos=demo_photos(package.rw, step), folder=photo_folder,
             )
             progress.verify_report(report, self.government, package)
             report_date += timedelta(days=45)

@@ -1,5 +1,6 @@
 """The demo seed (Jakarta, KSBB-style) and the synthetic national-scale seed."""
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -15,6 +16,7 @@ from app.models import (
     Package,
     PackageTier,
     Pledge,
+    ProgressPhoto,
     Region,
     SlumAssessment,
     User,
@@ -78,6 +80,9 @@ def test_demo_seed_loads_jakarta_and_is_idempotent(runner):
     assert count(Notification) > 0 and count(OutboxEmail) == 0  # demo users see notices; no mail to them
     completed = db.session.scalars(select(Package).where(Package.status == PackageStatus.COMPLETED)).all()
     assert completed and all(p.progress_pct == 100 and p.spent > 0 for p in completed)
+    photos = db.session.scalars(select(ProgressPhoto)).all()
+    folder = Path(runner.app.config["UPLOAD_FOLDER"]) / "photos"
+    assert photos and all((folder / photo.filename).is_file() and photo.lat is not None for photo in photos)
     assert_money_reconciles()
 
     before = {model: count(model) for model in (Region, RW, SlumAssessment, Package, Pledge, User, LedgerEntry)}
