@@ -1,5 +1,6 @@
 """Progress reports with photos, government verification, completion, the timeline and notifications."""
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,6 +83,9 @@ def test_report_with_photos_is_verified_and_shown_to_the_public(app, client, log
     assert "Galian saluran" in page and thumb_url in page and f"/photos/{located.id}/full" in page
     assert 'data-figure="progress">30 %' in page
     assert "Progress report verified" in page and "Pledge received" in page
+    timeline = re.findall(r'data-action="([a-z._]+)"', page)
+    assert timeline == ["package.created", "package.status", "package.status", "pledge.received", "package.status",
+                        "report.verified"]  # oldest first; pledges made and reports awaiting review stay out
     served = client.get(thumb_url)
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
