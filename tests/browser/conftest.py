@@ -139,6 +139,14 @@ def _is_local(url):
 
 
 @pytest.fixture
+def tile_host(app):
+    """The configured tile server's host: the one place a page may try to reach (and is blocked)."""
+    from tests.browser.leaflet import tile_host_of
+
+    return tile_host_of(app.config["TILE_URL"])
+
+
+@pytest.fixture
 def page_log():
     """The record the `page` fixture fills in."""
     return PageLog()
