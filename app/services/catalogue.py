@@ -246,15 +246,21 @@ def _order(sort):
     }[sort]
 
 
-def search(filters, facets=True):
-    """Run a catalogue query and return a Result."""
+def resolve(filters):
+    """(clauses by dimension, {code: Region} named by the filters, tiers in order): the region lookup
+    (only when a region filter is given) and the tiers, so other views (maps) filter exactly as the catalogue."""
     codes = [code for code in (filters.kota, filters.kecamatan, filters.kelurahan) if code]
     regions = {}
     if codes:
         regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))}
     tiers = db.session.scalars(select(PackageTier).order_by(PackageTier.sort_order)).all()
     tier_ids = {tier.code: tier.id for tier in tiers}
-    clauses = _conditions(filters, {code: region.id for code, region in regions.items()}, tier_ids)
+    return _conditions(filters, {code: region.id for code, region in regions.items()}, tier_ids), regions, tiers
+
+
+def search(filters, facets=True):
+    """Run a catalogue query and return a Result."""
+    clauses, regions, tiers = resolve(filters)
     where = and_(*clauses.values())
     base = select(func.count(Package.id)).select_from(Package).join(RW, RW.id == Package.rw_id)
     total = db.session.scalar(base.where(where))
