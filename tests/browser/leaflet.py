@@ -28,14 +28,33 @@ def layer_counts(frame):
     return frame.evaluate(LAYER_COUNTS)
 
 
+def wait_until(frame, condition, timeout=10_000):
+    """Wait in the page until the JS function `condition` returns something truthy, and return that.
+
+    Not `wait_for_function`: it polls by evaluating a string, which the app's CSP (no 'unsafe-eval')
+    rightly refuses once the first check fails. Here the whole wait is one evaluated function whose
+    checks run on the page's own timers, with a deadline (no sleeping in the test).
+    """
+    return frame.evaluate(f"""(timeout) => new Promise((resolve, reject) => {{
+      const condition = {condition};
+      const deadline = Date.now() + timeout;
+      const check = () => {{
+        let value = null;
+        try {{ value = condition(); }} catch (error) {{ value = null; }}  // e.g. Leaflet not loaded yet
+        if (value) resolve(value);
+        else if (Date.now() > deadline) reject(new Error(`timed out after ${{timeout}} ms: ${{condition}}`));
+        else setTimeout(check, 50);
+      }};
+      check();
+    }})""", timeout)
+
+
 def wait_for_drawing(frame, timeout=10_000):
-    """Wait (Playwright polling, no sleep) until a Leaflet map in the frame shows a path, marker or cluster;
-    return the counts."""
-    frame.wait_for_function(
-        f"(() => {{ const c = ({LAYER_COUNTS})(); return c.maps > 0 && c.paths + c.markers + c.clusters > 0; }})()",
-        timeout=timeout,
-    )
-    return layer_counts(frame)
+    """Wait until a Leaflet map in the frame shows a path, marker or cluster; return the layer counts."""
+    return wait_until(frame, f"""() => {{
+      const counts = ({LAYER_COUNTS})();
+      return counts.maps > 0 && counts.paths + counts.markers + counts.clusters > 0 ? counts : null;
+    }}""", timeout)
 
 
 def tile_host_of(tile_url):

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from seeds.demo import seed_demo
-from tests.browser.leaflet import assert_only_tiles_left, wait_for_drawing
+from tests.browser.leaflet import assert_only_tiles_left, wait_for_drawing, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,7 +40,7 @@ def test_public_map_draws_the_demo_packages(app, page, page_log, tile_host):
     counts = wait_for_drawing(frame)
     assert counts["maps"] == 1 and counts["clusters"] + counts["paths"] + counts["markers"] > 0, counts
     # The layers fill from the GeoJSON endpoint: wait until every counted package is on the map.
-    frame.wait_for_function(f"({DRAWN_PACKAGES})() === {counted}")
+    wait_until(frame, f"() => ({DRAWN_PACKAGES})() === {counted}")
     expect(frame.locator(".leaflet-marker-pane .marker-cluster, .leaflet-overlay-pane canvas,"
                          " .leaflet-overlay-pane svg path").first).to_be_visible()
     assert any("/map/packages.geojson" in request for request in page_log.requests)
