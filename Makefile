@@ -63,6 +63,8 @@ app/static/vendor/.installed: package.json package-lock.json
 	cp -r node_modules/bootstrap-icons/font/. app/static/vendor/bootstrap-icons/
 	cp -r node_modules/leaflet/dist app/static/vendor/leaflet
 	cp -r node_modules/leaflet.markercluster/dist app/static/vendor/leaflet.markercluster
+	mkdir -p app/static/vendor/chart.js
+	cp node_modules/chart.js/dist/chart.umd.min.js app/static/vendor/chart.js/
 	touch $@
 
 translations: $(VENV)/.installed

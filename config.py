@@ -72,6 +72,9 @@ class Config:
         self.MAIL_PORT = int(env.get("MAIL_PORT", 25))
         self.MAIL_SENDER = env.get("MAIL_SENDER", "Rukun <noreply@rukun.local>")
         self.PAGE_SIZE = 24
+        # The goal the dashboard measures against: at most this % of slum RWs left by the end of that year.
+        self.PROGRAMME_TARGET_PCT = int(env.get("PROGRAMME_TARGET_PCT", 0))
+        self.PROGRAMME_TARGET_YEAR = int(env.get("PROGRAMME_TARGET_YEAR", 2030))
 
     def default_secret_key(self):
         """Development and tests keep a generated key in the instance folder."""

@@ -91,11 +91,13 @@ def register_blueprints(app):
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.catalogue import bp as catalogue_bp
+    from app.exports import bp as exports_bp
     from app.ledger import bp as ledger_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
     from app.maps import bp as maps_bp
     from app.matching import bp as matching_bp
+    from app.monitoring import bp as monitoring_bp
     from app.notifications import bp as notifications_bp
     from app.pledges import bp as pledges_bp
     from app.progress import bp as progress_bp
@@ -107,11 +109,13 @@ def register_blueprints(app):
     app.register_blueprint(pledges_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(monitoring_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(exports_bp, url_prefix="/data")
 
 
 def register_error_handlers(app):

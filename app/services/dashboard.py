@@ -1,0 +1,85 @@
+"""The monitoring dashboard as one object: every figure for a scope and period (a fixed number of statements)."""
+from dataclasses import dataclass
+
+from app.services import monitoring, monitoring_series, stats
+from app.services.progress import jakarta_today
+
+
+@dataclass
+class Dashboard:
+    """What /monitoring and the public transparency pages show."""
+
+    filters: monitoring.Filters
+    scope: monitoring.Scope
+    levels: list
+    statuses: dict
+    before_after: monitoring.BeforeAfter
+    flows: monitoring.Flows
+    target: monitoring.Target
+    regions: list
+    aspects: list
+    months: list
+    aggregators: list
+    kotas: list
+
+    def total(self, name, statuses=stats.COUNTED_STATUSES):
+        """Σ of a StatusRow attribute over the counted statuses (need, committed, received, spent…)."""
+        return sum(getattr(row, name) for status, row in self.statuses.items() if status in statuses)
+
+    @property
+    def progress_pct(self):
+        """Cost-weighted verified progress of the counted packages, whole percent."""
+        estimate = self.total("estimate")
+        return self.total("weighted_progress") // estimate if estimate else 0
+
+    def level_total(self, name):
+        """Σ of a LevelRow attribute over every level."""
+        return sum(getattr(row, name) for row in self.levels)
+
+
+def build(filters, target_pct, target_year, today=None):
+    """Every figure for the filters; None when a region code names no region."""
+    scope = monitoring.resolve_scope(filters)
+    if scope is None:
+        return None
+    today = today or jakarta_today()
+    levels = monitoring.rws_by_level(scope)
+    return Dashboard(
+        filters=filters, scope=scope, levels=levels, statuses=monitoring.packages_by_status(scope),
+        before_after=monitoring.before_after(scope), flows=monitoring.flows(scope, filters),
+        target=monitoring.target(levels, scope, target_pct, target_year, today),
+        regions=monitoring_series.by_region(scope), aspects=monitoring_series.by_aspect(scope),
+        months=monitoring_series.by_month(scope, filters), aggregators=monitoring_series.aggregators(scope, today),
+        kotas=stats.kotas_with_rws(),
+    )
+
+
+def charts(board):
+    """Chart.js specifications of the dashboard's four charts (the template writes them as JSON)."""
+    from flask_babel import gettext as _
+
+    from app.domain import PACKAGE_STATUS_LABELS
+
+    running, funding = [0, 0, 0], {"committed": [], "received": [], "spent": []}
+    for month in board.months:
+        for n, name in enumerate(("committed", "received", "spent")):
+            running[n] += getattr(month, name)
+            funding[name].append(running[n])
+    return {
+        "chart-funding": {"type": "line", "money": True, "labels": [month.month for month in board.months],
+                          "datasets": [{"label": _("Committed"), "data": funding["committed"]},
+                                       {"label": _("Received"), "data": funding["received"]},
+                                       {"label": _("Spent"), "data": funding["spent"]}]},
+        "chart-status": {"type": "bar", "stacked": True, "labels": [row.name for row in board.regions],
+                         "datasets": [{"label": str(PACKAGE_STATUS_LABELS[status]),
+                                       "data": [row.by_status.get(status, 0) for row in board.regions]}
+                                      for status in stats.COUNTED_STATUSES]},
+        "chart-aspects": {"type": "bar", "money": True, "horizontal": True,
+                          "labels": [row.label for row in board.aspects],
+                          "datasets": [{"label": _("Need"), "data": [row.need for row in board.aspects]},
+                                       {"label": _("Committed"), "data": [row.committed for row in board.aspects]}]},
+        "chart-aggregators": {
+            "type": "bar", "money": True, "horizontal": True, "labels": [row.name for row in board.aggregators],
+            "datasets": [{"label": _("Received"), "data": [row.received for row in board.aggregators]},
+                         {"label": _("Spent"), "data": [row.spent for row in board.aggregators]}]},
+    }
