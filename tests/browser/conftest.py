@@ -122,10 +122,6 @@ class PageLog:
     requests: list = field(default_factory=list)
     blocked: list = field(default_factory=list)
 
-    def hosts_left_to(self):
-        """Hosts of requests that tried to leave 127.0.0.1 (all blocked)."""
-        return {urlsplit(url).hostname for url in self.blocked}
-
     def text(self):
         """A readable dump for test-artifacts/."""
         parts = [("console errors", self.console_errors), ("CSP violations", self.csp_violations),
@@ -184,8 +180,10 @@ def page(browser, live_server, page_log, request):
     new_page.on("console", console)
     new_page.on("pageerror", lambda error: page_log.console_errors.append(f"uncaught: {error}"))
     yield new_page
-    _save_artifacts(new_page, page_log, request)
-    context.close()
+    try:
+        _save_artifacts(new_page, page_log, request)
+    finally:
+        context.close()
 
 
 def _save_artifacts(page_, log, request):
