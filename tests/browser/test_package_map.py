@@ -1,17 +1,17 @@
 """The package page frames a Folium map: Leaflet runs from the app's own assets under the CSP."""
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.services import boundaries
 from tests.browser.leaflet import assert_only_tiles_left, is_tile, wait_for_drawing
 
 pytestmark = pytest.mark.browser
 
-SQUARE = {"type": "Polygon", "coordinates": [[[106.80, -6.20], [106.81, -6.20], [106.81, -6.19],
-                                               [106.80, -6.19], [106.80, -6.20]]]}
+SQUARE = {"type": "Polygon", "coordinates": [[[106.800, -6.200], [106.802, -6.200], [106.802, -6.198],
+                                               [106.800, -6.198], [106.800, -6.200]]]}  # ~220 m a side, an RW
 
 
 def open_package_map(page, package_id, tile_host):
@@ -27,8 +27,10 @@ def open_package_map(page, package_id, tile_host):
 @pytest.mark.parametrize("boundary", [False, True], ids=["centre", "boundary"])
 def test_package_page_map_runs_leaflet(page, page_log, make, tile_host, boundary):
     package = make.package()
-    if boundary:
-        package.rw.boundary_geojson = json.dumps(SQUARE)
+    if boundary:  # as `flask import-boundaries` stores it
+        rw = package.rw
+        feature = {"type": "Feature", "properties": {"kode": rw.kelurahan.code, "rw": rw.number}, "geometry": SQUARE}
+        assert boundaries.import_boundaries([feature]).rws == 1
     db.session.commit()
 
     frame = open_package_map(page, package.id, tile_host)
