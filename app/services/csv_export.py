@@ -14,6 +14,6 @@ def safe_cell(value):
     return value
 
 
-def dated_filename(stem, now=None):
-    """`rukun-<stem>-YYYYMMDD.csv` for the Jakarta calendar day of `now` (UTC; default: now)."""
-    return f"rukun-{stem}-{((now or utcnow()) + JAKARTA_OFFSET).date():%Y%m%d}.csv"
+def dated_filename(stem, now=None, extension="csv"):
+    """`rukun-<stem>-YYYYMMDD.<extension>` for the Jakarta calendar day of `now` (UTC; default: now)."""
+    return f"rukun-{stem}-{((now or utcnow()) + JAKARTA_OFFSET).date():%Y%m%d}.{extension}"
