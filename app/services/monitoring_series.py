@@ -5,9 +5,8 @@ committed total among its work items by cost: an item counts ⌊committed × 10�
 subtotal (basis points keep the products inside 64-bit integers at national scale).
 """
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import Date, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import BigInteger, Date, and_, case, cast, extract, func, literal, literal_column, or_, select
 
 from app.domain import WORK_ASPECTS, OrganisationKind, PackageStatus, ReportStatus, SlumLevel
 from app.extensions import db
@@ -17,6 +16,7 @@ from app.services.stats import COUNTED_STATUSES
 
 REPORT_INTERVAL_DAYS = 30  # an active package reports at least monthly
 BASIS = 10_000
+JAKARTA_INTERVAL = literal_column("interval '7 hours'")  # PostgreSQL; SQLite takes the "+7 hours" modifier
 
 
 @dataclass
@@ -96,10 +96,11 @@ class AspectRow:
 
 def by_aspect(scope):
     """Need vs committed per work aspect over counted packages."""
-    share = Package.committed * BASIS // func.nullif(Package.estimate, 0)
+    # Typed as BIGINT throughout, so both dialects divide as integers (PostgreSQL would otherwise FLOOR a float).
+    share = cast(Package.committed, BigInteger) * BASIS // cast(func.nullif(Package.estimate, 0), BigInteger)
+    committed = func.coalesce(func.sum(cast(WorkItem.subtotal, BigInteger) * share // BASIS), 0)
     query = scope.rws(
-        select(WorkItem.aspect, func.sum(WorkItem.subtotal), func.coalesce(func.sum(WorkItem.subtotal * share // BASIS),
-                                                                           0))
+        select(WorkItem.aspect, func.sum(WorkItem.subtotal), committed)
         .select_from(WorkItem).join(Package, Package.id == WorkItem.package_id).join(RW, RW.id == Package.rw_id)
         .where(Package.status.in_(COUNTED_STATUSES)).group_by(WorkItem.aspect)
     )
@@ -110,7 +111,7 @@ def by_aspect(scope):
 def _month(column):
     """'YYYY-MM' of a UTC timestamp, in Jakarta time, in the database's own dialect."""
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(column + timedelta(hours=7), "YYYY-MM")
+        return func.to_char(column + JAKARTA_INTERVAL, "YYYY-MM")
     return func.strftime("%Y-%m", column, "+7 hours")
 
 
@@ -142,7 +143,7 @@ def _day_number(value, jakarta=False):
     """Days since an epoch for a date or (with `jakarta`, a UTC timestamp read in Jakarta time) as a number
     both dialects can subtract."""
     if db.engine.dialect.name == "postgresql":
-        return extract("epoch", value + timedelta(hours=7) if jakarta else value) / 86400.0
+        return extract("epoch", value + JAKARTA_INTERVAL if jakarta else value) / 86400.0
     return func.julianday(value, "+7 hours") if jakarta else func.julianday(value)
 
 
