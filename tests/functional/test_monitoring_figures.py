@@ -37,7 +37,8 @@ def build_world(make, rng):
         if rng.random() < 0.2:
             continue  # an RW with no package at all
         items = [ItemInput(rng.choice(ASPECTS), f"Item {k}", Decimal(rng.randint(1, 5)), "ls",
-                           rng.randint(20, 200) * 1_000_000 + rng.randint(0, 999_999)) for k in range(rng.randint(1, 3))]
+                           rng.randint(20, 200) * 1_000_000 + rng.randint(0, 999_999))
+                 for k in range(rng.randint(1, 3))]
         org = rng.choice(orgs + [None])
         package = create_package(rw, tier, f"Paket {n}", items, aggregator=org)
         package.planned_start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 200))
