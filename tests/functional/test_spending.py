@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Expenditure, LedgerEntry, Package
+from app.money import rupiah_short
 from app.services import ledger
 from tests.functional.conftest import jpeg
 
@@ -51,7 +52,7 @@ def test_spending_with_a_receipt_is_recorded_in_the_ledger_and_shown(app, client
 
     page = client.get(f"/packages/{package.id}").get_data(as_text=True)
     drain_row = page.split(f'data-item="{site.drain.id}"')[1].split("</tr>")[0]
-    assert "Rp12.500.000" in drain_row.replace("\xa0", "").replace(" ", "")
+    assert rupiah_short(12_500_000) in drain_row
     assert "Spending recorded" in page
 
 
