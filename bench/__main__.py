@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "pledging", "matching"]
+BENCHMARKS = ["seed", "pledging", "matching", "map"]
 
 
 def main(argv):

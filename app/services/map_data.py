@@ -32,7 +32,9 @@ SEVERITY_COLOURS = {
     SlumLevel.NONE.value: "#198754",
 }
 UNASSESSED_COLOUR = "#adb5bd"
-COORDINATE_DIGITS = 5  # ~1 m: plenty for an RW centre, and it keeps the payload small
+# One feature of the GeoJSON; %.5f gives coordinates to ~1 m, plenty for an RW centre, and keeps it small.
+_FEATURE = ('{"type":"Feature","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},'
+            '"properties":{"id":%d,"c":"%s","t":%s,"f":%d,"v":%s}}')
 # Bump when the GeoJSON's shape changes, so clients holding an old ETag get the new body.
 FORMAT_VERSION = "1"
 
@@ -60,7 +62,7 @@ class Selection:
 
     def version(self):
         """A short hash that changes whenever the GeoJSON would: one aggregate over the selected rows
-        (count, ids, money, status, tier, coordinates, severity) plus the filter arguments."""
+        (count, ids, money, status, tier, coordinates, severity), the tier codes and the filter arguments."""
         status_code = case(*((Package.status == status, index) for index, status in enumerate(PackageStatus)),
                            else_=len(PackageStatus))
         row = db.session.execute(self._base(
@@ -71,7 +73,8 @@ class Selection:
         )).one()
         # Float sums are rounded: PostgreSQL may add them in a different order between runs.
         values = [*(int(v) for v in row[:7]), round(row[7] or 0, 3), round(row[8] or 0, 3), int(row[9])]
-        key = json.dumps([FORMAT_VERSION, values, sorted(self.filters.args().items())], default=str)
+        tiers = [(tier.id, tier.code) for tier in self.tiers]
+        key = json.dumps([FORMAT_VERSION, values, tiers, sorted(self.filters.args().items())], default=str)
         return hashlib.sha1(key.encode()).hexdigest()[:24]  # noqa: S324 - a cache key, not a security hash
 
     def geojson(self):
@@ -82,17 +85,16 @@ class Selection:
         package from the popup endpoint.
         """
         tier_codes = {tier.id: json.dumps(tier.code) for tier in self.tiers}
-        levels = {level: json.dumps(level) for level in SEVERITY_COLOURS} | {None: "null"}
+        levels = {level: json.dumps(level) for level in SEVERITY_COLOURS}
         rows = db.session.execute(self._base(
-            Package.id, category_clause(), Package.committed, Package.estimate, Package.tier_id, RW.lat, RW.lon,
+            RW.lon, RW.lat, Package.id, category_clause(), Package.tier_id, Package.committed, Package.estimate,
             RW.slum_level,
         ).order_by(Package.id))
+        # %-formatting with fixed decimals is about twice as fast as round() and repr at 100,000 rows.
         features = [
-            f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{round(lon, COORDINATE_DIGITS)},'
-            f'{round(lat, COORDINATE_DIGITS)}]}},"properties":{{"id":{package_id},"c":"{category}",'
-            f'"t":{tier_codes.get(tier_id, "null")},"f":{100 * committed // estimate if estimate else 0},'
-            f'"v":{levels.get(level, "null")}}}}}'
-            for package_id, category, committed, estimate, tier_id, lat, lon, level in rows
+            _FEATURE % (lon, lat, package_id, category, tier_codes.get(tier_id, "null"),
+                        100 * committed // estimate if estimate else 0, levels.get(level, "null"))
+            for lon, lat, package_id, category, tier_id, committed, estimate, level in rows
         ]
         return ('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}").encode()
 

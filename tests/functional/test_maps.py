@@ -258,3 +258,22 @@ def test_rendered_json_in_the_frame_cannot_close_the_script(client, make):
     assert "</script><b>" not in html and "</script><script>alert" not in html
     assert '"tier:x\\u003c/script\\u003e\\u003cscript\\u003ealert(1)//"' in html  # the tier's layer key
     assert "\\u0026lt;/script\\u0026gt;\\u0026lt;b\\u0026gt;tier" in html  # its name, shown as text by Leaflet
+
+
+def test_large_bodies_are_built_once_per_version(client, make, monkeypatch):
+    from app.maps import web
+    from app.services import map_data
+
+    web.bodies.clear()
+    seed_synthetic(300)  # ~45 KB of GeoJSON: worth keeping
+    db.session.remove()
+    first = client.get("/map/packages.geojson", headers={"Accept-Encoding": "gzip"})
+    monkeypatch.setattr(map_data.Selection, "geojson", lambda self: pytest.fail("built again"))
+    again = client.get("/map/packages.geojson", headers={"Accept-Encoding": "gzip"})
+    assert again.status_code == 200 and again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    package = db.session.scalar(select(Package).where(Package.status == "published").limit(1))
+    pledging.create_pledge(package, make.user(Role.COLLABORATOR), package.tier.min_pledge)
+    monkeypatch.setattr(map_data.Selection, "geojson", lambda self: b'{"type":"FeatureCollection","features":[]}')
+    changed = client.get("/map/packages.geojson")
+    assert changed.get_json(force=True)["features"] == []  # a new version is built, not served from the cache
+    web.bodies.clear()
