@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.domain import Role
+from app.exports.routes import XLSX_MIMETYPE
 from app.extensions import db
 from app.models import RW, Expenditure, Package, Pledge
 from app.services import export_formats, exports, lifecycle, pledging, regions
@@ -101,6 +102,7 @@ def body_text(response, fmt):
 
 
 def jakarta_day(moment):
+    """A stored UTC time as the Jakarta calendar day the exports write."""
     return (moment + JAKARTA_OFFSET).date().isoformat() if moment else ""
 
 
@@ -260,7 +262,7 @@ def test_formulas_are_escaped_in_csv_and_stored_as_text_in_xlsx(client, data):
 
 def test_xlsx_has_a_bold_frozen_header_widths_and_formats(client, data):
     response = client.get("/data/packages.xlsx")
-    assert response.headers["Content-Type"] == export_formats_mimetype()
+    assert response.headers["Content-Type"] == XLSX_MIMETYPE
     assert int(response.headers["Content-Length"]) == len(response.get_data())
     sheet = load_workbook(io.BytesIO(response.get_data()))["packages"]
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.b and sheet["A1"].value == "id"
@@ -269,10 +271,6 @@ def test_xlsx_has_a_bold_frozen_header_widths_and_formats(client, data):
     estimate = sheet.cell(row=2, column=header.index("estimate") + 1)
     assert estimate.number_format == "#,##0" and isinstance(estimate.value, int)
     assert sheet.auto_filter.ref == f"A1:Y{sheet.max_row}"
-
-
-def export_formats_mimetype():
-    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_a_full_sheet_continues_on_the_next(app, data):
@@ -373,6 +371,7 @@ def test_statements_grow_only_with_batches(client):
 
 
 def download_rows(body, fmt):
+    """The data rows of a CSV or XLSX body (header left out)."""
     if fmt == "csv":
         return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
     return list(load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(min_row=2, values_only=True))
