@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.api import matching, pledges, routes  # noqa: E402,F401 - routes attach themselves to bp
+from app.api import matching, open_data, pledges, routes  # noqa: E402,F401 - routes attach themselves to bp

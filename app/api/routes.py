@@ -4,7 +4,7 @@ from flask import jsonify, request, url_for
 from app.api import bp, openapi, serializers
 from app.errors import json_error
 from app.extensions import csrf
-from app.services import catalogue, package_page
+from app.services import catalogue, open_data, package_page
 
 csrf.exempt(bp)  # token-authenticated JSON, not browser forms
 
@@ -12,7 +12,7 @@ csrf.exempt(bp)  # token-authenticated JSON, not browser forms
 @bp.get("/packages")
 def packages():
     """Public packages with the catalogue's filters, paginated."""
-    filters, errors = catalogue.parse_filters(request.args, strict=True, tier_codes=catalogue.tier_codes())
+    filters, errors = open_data.parse_package_filters(request.args)
     if errors:
         return json_error(422, "invalid_parameters", "Some query parameters are not valid.",
                           {key: str(message) for key, message in errors.items()})
@@ -55,4 +55,4 @@ def rw(rw_id):
 @bp.get("/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi.document(request.host_url.rstrip("/") + "/api/v1"))
+    return jsonify(openapi.document(request.host_url.rstrip("/") + "/api/v1", catalogue.tier_codes()))
