@@ -73,7 +73,8 @@ def coverage_page():
     require("monitoring.view")
     level, measure = _coverage_choice()
     report = coverage.report(level, measure)
-    return render_template("maps/coverage.html", report=report, level=level, measure=measure)
+    return render_template("maps/coverage.html", report=report, level=level, measure=measure,
+                           no_programme_colour=coverage.NO_PROGRAMME_COLOUR)
 
 
 @bp.get("/map/coverage/frame")

@@ -1,10 +1,10 @@
 """Coverage per kecamatan or kabupaten/kota for government's choropleth.
 
-Two measures: `rws`, the share of the RWs in the programme (those with a counted package: published,
-funded, in progress or completed) whose package is funded; `need`, the share of their estimates committed.
-One aggregate statement gives every region's figures; boundaries are read (and simplified) only when the
-GeoJSON has to be built, and a region without a boundary is drawn as a circle at its centre (its own
-lat/lon, else the mean of its RWs) sized by its RW count.
+The figures are the open data's and the dashboard's (`region_coverage`), so every page agrees. Two
+measures: `rws`, the share of the RWs in the programme whose package is funded; `need`, the share of the
+need committed. A region with RWs but none in the programme is drawn grey ("no RWs in the programme"), not
+as 0 %. Boundaries are read (and simplified further for a national view) only when the GeoJSON is built;
+a region without one is a circle at its centre (its own lat/lon, else the mean of its RWs) sized by its RWs.
 """
 import hashlib
 import json
@@ -16,54 +16,56 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from shapely.errors import ShapelyError
 from shapely.geometry import mapping, shape
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from app.domain import PackageStatus, RegionLevel
 from app.extensions import db
-from app.models import RW, Package, Region
+from app.models import RW, Region
 from app.money import rupiah_short
-from app.services.stats import COUNTED_STATUSES
+from app.services import region_coverage
 
-LEVELS = {"kecamatan": (RW.kecamatan_id, _l("District (kecamatan)")), "kota": (RW.kota_id, _l("Regency/City"))}
+LEVELS = {"kecamatan": _l("District (kecamatan)"), "kota": _l("Regency/City")}
 MEASURES = {"rws": _l("Share of RWs in the programme with a package funded"),
             "need": _l("Share of the need funded (committed of the estimate)")}
-FUNDED_STATUSES = (PackageStatus.FUNDED, PackageStatus.IN_PROGRESS, PackageStatus.COMPLETED)
 BINS = (0, 20, 40, 60, 80, 100)
 # A sequential scale readable in grey and with colour-vision deficiencies; branca is used for colours
 # only (its own legend would load d3 from a CDN), the legend is ours.
 SCALE = linear.YlGnBu_05.to_step(index=list(BINS))
-# Douglas–Peucker tolerance in degrees (~550 m for a kota, ~110 m for a kecamatan) and coordinate digits.
+NO_PROGRAMME_COLOUR = "#d9d9d9"
+# Douglas–Peucker tolerance in degrees for a national view (~550 m for a kota, ~110 m for a kecamatan).
 SIMPLIFY = {"kota": 0.005, "kecamatan": 0.001}
 DIGITS = 4
 
 
 @dataclass
-class RegionCoverage:
-    """One region's figures."""
+class Place:
+    """Where a region is drawn: its id, its own centre (if known), its RWs' mean, its boundary's size."""
 
     id: int
-    code: str
-    name: str
     lat: float | None
     lon: float | None
     boundary_chars: int | None
-    rws: int
-    funded_rws: int
-    estimate: int
-    committed: int
     mean_lat: float
     mean_lon: float
 
+
+@dataclass
+class RegionCoverage:
+    """One region: the shared figures and its place."""
+
+    figures: region_coverage.Figures
+    place: Place
+
     def share(self, measure):
-        """Whole percent of the chosen measure."""
+        """Whole percent of the measure, or None when the region has nothing in the programme."""
+        f = self.figures
         if measure == "rws":
-            return 100 * self.funded_rws // self.rws if self.rws else 0
-        return 100 * self.committed // self.estimate if self.estimate else 0
+            return f.funded_rws_pct if f.rws_in_programme else None
+        return f.committed_pct if f.need else None
 
 
 def colour(share):
-    """The scale's colour for a share, as #rrggbb."""
-    return SCALE(min(max(share, 0), 100))[:7]
+    """The scale's colour for a share (#rrggbb); grey for None."""
+    return NO_PROGRAMME_COLOUR if share is None else SCALE(min(max(share, 0), 100))[:7]
 
 
 def bins():
@@ -72,34 +74,21 @@ def bins():
 
 
 def regions(level):
-    """Every region of `level` with RWs in the programme, with its figures, by code (one statement)."""
-    column = LEVELS[level][0]
-    funded = case((Package.status.in_(FUNDED_STATUSES), 1), else_=0)
-    per_rw = (
-        select(column.label("region_id"), RW.lat, RW.lon, func.max(funded).label("funded"),
-               func.sum(Package.estimate).label("estimate"), func.sum(Package.committed).label("committed"))
-        .select_from(Package).join(RW, RW.id == Package.rw_id).where(Package.status.in_(COUNTED_STATUSES))
-        .group_by(RW.id, column, RW.lat, RW.lon).subquery()
-    )
-    totals = (
-        select(per_rw.c.region_id, func.count().label("rws"), func.sum(per_rw.c.funded).label("funded"),
-               func.sum(per_rw.c.estimate).label("estimate"), func.sum(per_rw.c.committed).label("committed"),
-               func.avg(per_rw.c.lat).label("lat"), func.avg(per_rw.c.lon).label("lon"))
-        .group_by(per_rw.c.region_id).subquery()
-    )
-    rows = db.session.execute(
-        select(Region.id, Region.code, Region.name, Region.lat, Region.lon, func.length(Region.boundary_geojson),
-               totals.c.rws, totals.c.funded, totals.c.estimate, totals.c.committed, totals.c.lat, totals.c.lon)
-        .join(totals, totals.c.region_id == Region.id).order_by(Region.code)
-    )
-    return [RegionCoverage(id, code, name, lat, lon, chars, int(rws), int(funded_rws), int(estimate),
-                           int(committed), float(mean_lat), float(mean_lon))
-            for id, code, name, lat, lon, chars, rws, funded_rws, estimate, committed, mean_lat, mean_lon in rows]
+    """Every region of `level` with RWs, by code: the shared figures (one statement) and the places (one)."""
+    column = region_coverage.LEVELS[level]
+    places = {code: Place(id_, lat, lon, chars, float(mean_lat), float(mean_lon))
+              for code, id_, lat, lon, chars, mean_lat, mean_lon in db.session.execute(
+                  select(Region.code, Region.id, Region.lat, Region.lon, func.length(Region.boundary_geojson),
+                         func.avg(RW.lat), func.avg(RW.lon))
+                  .join(RW, column == Region.id).group_by(Region.id, Region.code, Region.lat, Region.lon))}
+    return [RegionCoverage(figures, places[figures.code]) for figures in region_coverage.regions(level)
+            if figures.code in places]
 
 
 def version(level, measure, figures, locale):
-    """ETag of the coverage GeoJSON: the figures (boundary sizes included), the choice and the language."""
-    key = json.dumps([level, measure, str(locale), [list(vars(r).values()) for r in figures]], default=str)
+    """ETag of the coverage GeoJSON: the figures and places (boundary sizes included), the choice, the language."""
+    key = json.dumps([level, measure, str(locale), [(vars(r.figures), vars(r.place)) for r in figures]],
+                     default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:24]  # noqa: S324 - a cache key, not a security hash
 
 
@@ -108,34 +97,34 @@ class Report:
     """The coverage page in words: regions per legend bin, the lowest regions, and the overall figures."""
 
     bins: list
+    without_programme: int
     lowest: list
     regions: int
-    total: RegionCoverage
+    total: region_coverage.Figures
 
 
 def report(level, measure, lowest=10):
-    """Regions per bin [(low, high, colour, count)], the `lowest` regions by the measure, and the totals."""
+    """Regions per bin [(low, high, colour, count)], how many have nothing in the programme, the `lowest`
+    regions by the measure (among those in it) and the totals."""
     figures = regions(level)
     counts = [0] * (len(BINS) - 1)
-    for region in figures:
-        counts[min(region.share(measure) * (len(BINS) - 1) // 100, len(counts) - 1)] += 1
-    ranked = sorted(figures, key=lambda r: (r.share(measure), -r.rws, r.code))[:lowest]
-    total = RegionCoverage(0, "", "", None, None, None, sum(r.rws for r in figures),
-                           sum(r.funded_rws for r in figures), sum(r.estimate for r in figures),
-                           sum(r.committed for r in figures), 0.0, 0.0)
-    return Report(bins=[(*bin_, count) for bin_, count in zip(bins(), counts, strict=True)], lowest=ranked,
-                  regions=len(figures), total=total)
+    shares = [(region, region.share(measure)) for region in figures]
+    for _region, share in shares:
+        if share is not None:
+            counts[min(share * (len(BINS) - 1) // 100, len(counts) - 1)] += 1
+    ranked = sorted(((share, -region.figures.rws, region.figures.code, region) for region, share in shares
+                     if share is not None), key=lambda entry: entry[:3])
+    return Report(bins=[(*bin_, count) for bin_, count in zip(bins(), counts, strict=True)],
+                  without_programme=sum(1 for _region, share in shares if share is None),
+                  lowest=[entry[-1] for entry in ranked[:lowest]], regions=len(figures),
+                  total=region_coverage.total([region.figures for region in figures]))
 
 
-def _boundaries(level, ids):
-    """{region id: simplified GeoJSON geometry} for regions of `level` that have a boundary."""
+def _boundaries(ids, level):
+    """{region id: GeoJSON geometry simplified for a national view} for regions that have a boundary."""
     found = {}
-    rows = db.session.execute(select(Region.id, Region.boundary_geojson).where(
-        Region.level == (RegionLevel.KECAMATAN if level == "kecamatan" else RegionLevel.KABUPATEN_KOTA),
-        Region.boundary_geojson.is_not(None)))
+    rows = db.session.execute(select(Region.id, Region.boundary_geojson).where(Region.id.in_(ids))) if ids else []
     for region_id, text in rows:
-        if region_id not in ids:
-            continue
         try:
             geometry = json.loads(text)
             geometry = geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry
@@ -161,25 +150,28 @@ def geojson(level, measure, figures, region_url):
 
     `region_url(code)` gives the link of a region's page.
     """
-    shapes = _boundaries(level, {r.id for r in figures if r.boundary_chars})
+    shapes = _boundaries([r.place.id for r in figures if r.place.boundary_chars], level)
     features = []
     for region in figures:
-        share = region.share(measure)
-        geometry = shapes.get(region.id) or {"type": "Point", "coordinates": [
-            round(region.lon if region.lon is not None else region.mean_lon, DIGITS),
-            round(region.lat if region.lat is not None else region.mean_lat, DIGITS)]}
+        share, place, f = region.share(measure), region.place, region.figures
+        geometry = shapes.get(place.id) or {"type": "Point", "coordinates": [
+            round(place.lon if place.lon is not None else place.mean_lon, DIGITS),
+            round(place.lat if place.lat is not None else place.mean_lat, DIGITS)]}
         features.append({"type": "Feature", "geometry": geometry, "properties": {
-            "code": region.code, "name": region.name, "value": share, "value_text": f"{share} %",
-            "colour": colour(share), "radius": min(6 + 3 * math.sqrt(region.rws), 30), "url": region_url(region.code),
-            "rows": _rows(region),
+            "code": f.code, "name": f.name, "value": share,
+            "value_text": _("no RWs in the programme") if share is None else f"{share} %",
+            "colour": colour(share), "radius": min(6 + 3 * math.sqrt(f.rws), 30), "url": region_url(f.code),
+            "rows": _rows(f),
         }})
     return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")).encode()
 
 
-def _rows(region):
+def _rows(f):
     return [
-        [_("RWs in the programme"), str(region.rws)],
-        [_("RWs with a package funded"), f"{region.funded_rws} ({region.share('rws')} %)"],
-        [_("Need"), rupiah_short(region.estimate)],
-        [_("Committed"), f"{rupiah_short(region.committed)} ({region.share('need')} %)"],
+        [_("RWs"), str(f.rws)],
+        [_("RWs in the programme"), str(f.rws_in_programme)],
+        [_("RWs with a package funded"), f"{f.funded_rws} ({f.funded_rws_pct} %)"],
+        [_("Severe RWs without funding"), str(f.severe_rws_unfunded)],
+        [_("Need"), rupiah_short(f.need)],
+        [_("Committed"), f"{rupiah_short(f.committed)} ({f.committed_pct} %)"],
     ]

@@ -116,7 +116,8 @@ def coverage_map(assets, data_url, measure):
                       "count": _("{n} regions on the map")}).add_to(fmap)
     maps.legend(coverage.MEASURES[measure], [(None, [
         (colour, f"{low}–{high - 1 if high < 100 else 100} %") for low, high, colour in coverage.bins()
-    ])], note=_("Regions without a boundary yet are circles sized by their RWs in the programme.")).add_to(fmap)
+    ] + [(coverage.NO_PROGRAMME_COLOUR, _("No RWs in the programme"))])],
+        note=_("Regions without a boundary yet are circles sized by their RWs.")).add_to(fmap)
     return fmap
 
 

@@ -49,8 +49,9 @@ def test_rws_measure_per_kecamatan(government, world):
     # North: two RWs in the programme, none funded. East: two (the draft's RW is not in it), one funded.
     north, east = found["31.72.01"]["properties"], found["31.75.01"]["properties"]
     assert (north["value"], north["value_text"], east["value"]) == (0, "0 %", 50)
-    assert dict(east["rows"])["RWs in the programme"] == "2"
-    assert dict(east["rows"])["RWs with a package funded"] == "1 (50 %)"
+    rows = dict(east["rows"])
+    assert (rows["RWs"], rows["RWs in the programme"], rows["RWs with a package funded"]) == ("3", "2", "1 (50 %)")
+    assert rows["Severe RWs without funding"] == "2"  # the open package's RW and the draft's
     assert north["colour"] == coverage.colour(0) and east["colour"] == coverage.colour(50)
     assert north["colour"] != east["colour"]
     assert north["url"] == "/regions/31.72.01" and north["name"] == "Kecamatan Uji 31.72"
@@ -63,6 +64,16 @@ def test_need_measure_per_kota(government, world):
     assert found["31.72"]["properties"]["value"] == 31
     assert found["31.75"]["properties"]["value"] == 48
     assert dict(found["31.75"]["properties"]["rows"])["Committed"] == "Rp 170 jt (48 %)"
+
+
+def test_regions_with_nothing_in_the_programme_are_grey_not_zero(government, world, make):
+    make.rw(kelurahan=make.region_tree("31.73"))  # an assessed RW, no package yet
+    feature = regions(government, "kota")["31.73"]["properties"]
+    assert (feature["value"], feature["value_text"], feature["colour"]) == (None, "no RWs in the programme",
+                                                                            coverage.NO_PROGRAMME_COLOUR)
+    html = government.get("/map/coverage?level=kota").get_data(as_text=True)
+    assert re.search(r"No RWs in the programme</span><span class=\"text-muted\">1 region<", html)
+    assert re.findall(r'<tr data-code="([^"]+)">', html) == ["31.72", "31.75"]  # not among the lowest
 
 
 def test_regions_without_a_boundary_are_circles_at_their_rws(government, world):
@@ -104,7 +115,7 @@ def test_coverage_page_gives_the_figures_in_words(government, world):
     assert re.search(r'data-figure="rws">1 \(25 %\)', html)
     lowest = re.findall(r'<tr data-code="([^"]+)">', html)
     assert lowest == ["31.72", "31.75"]  # lowest coverage first
-    bins = re.findall(r"(\d+)–(\d+) %</span><span class=\"text-muted\">(\d+) regions", html)
+    bins = re.findall(r"(\d+)–(\d+) %</span><span class=\"text-muted\">(\d+) regions?<", html)
     assert [count for *_range, count in bins] == ["0", "1", "1", "0", "0"]
     assert_csp_clean(response, inline_expected=False)
 
