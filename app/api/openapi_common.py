@@ -1,4 +1,5 @@
 """Building blocks of the OpenAPI document: references, parameters, JSON content with examples, errors."""
+from app.api.params import MAX_ID
 from app.services.catalogue import MAX_QUERY_LENGTH
 
 MONEY = {"type": "integer", "minimum": 0, "description": "Whole rupiah."}
@@ -7,8 +8,6 @@ PERCENT = {"type": "integer", "minimum": 0, "maximum": 100, "description": "Whol
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}
 REGION_CODE = {"type": "string", "maxLength": 20, "pattern": r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$"}
-# Database ids are 32-bit on every backend; the routes answer 404 beyond that.
-MAX_ID = 2**31 - 1
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 

@@ -1,5 +1,6 @@
 """Component schemas of the OpenAPI document for packages, RWs, pledges and recommendations."""
 from app.api.openapi_common import ERROR_SCHEMA, MONEY, NULLABLE_INT, NULLABLE_STRING, ref
+from app.api.params import MAX_ID
 from app.domain import WORK_ASPECTS, SlumLevel
 from app.services.matching import WEIGHTS as MATCH_WEIGHTS
 
@@ -89,7 +90,8 @@ def schemas():
         "type": "object", "required": ["amount"], "additionalProperties": False,
         "properties": {
             "amount": {"type": "integer", "minimum": 1, "maximum": 10**15, "description": "Whole rupiah."},
-            "work_item_id": {"type": ["integer", "null"], "description": "Earmark for one work item."},
+            "work_item_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID,
+                             "description": "Earmark for one work item."},
             "anonymous": {"type": "boolean", "default": False},
             "message": {"type": ["string", "null"], "maxLength": 500},
         },

@@ -3,6 +3,7 @@ from flask import g, jsonify, request, url_for
 
 from app.api import bp
 from app.api.auth import token_required
+from app.api.params import ID, MAX_ID
 from app.errors import json_error
 from app.extensions import db
 from app.models import Package
@@ -40,8 +41,8 @@ def _validate(body):
     elif not 0 < amount <= pledging.MAX_PLEDGE:
         errors["amount"] = "Must be more than 0 and at most 10^15."
     item = body.get("work_item_id")
-    if item is not None and (isinstance(item, bool) or not isinstance(item, int)):
-        errors["work_item_id"] = "An integer work item id, or null."
+    if item is not None and (isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= MAX_ID):
+        errors["work_item_id"] = "A work item id (a positive integer), or null."
     if not isinstance(body.get("anonymous", False), bool):
         errors["anonymous"] = "true or false."
     message = body.get("message")
@@ -50,7 +51,7 @@ def _validate(body):
     return body, errors
 
 
-@bp.post("/packages/<int:package_id>/pledges")
+@bp.post(f"/packages/<{ID}:package_id>/pledges")
 @token_required("pledge.create")
 def create_pledge(package_id):
     """Pledge to a package. 201 created (or replayed), 409 refused by the package's state, 422 invalid."""

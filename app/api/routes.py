@@ -2,6 +2,7 @@
 from flask import jsonify, request, url_for
 
 from app.api import bp, openapi, serializers
+from app.api.params import ID
 from app.errors import json_error
 from app.extensions import csrf
 from app.services import catalogue, open_data, package_page
@@ -29,7 +30,7 @@ def packages():
     })
 
 
-@bp.get("/packages/<int:package_id>")
+@bp.get(f"/packages/<{ID}:package_id>")
 def package(package_id):
     """One public package."""
     detail = package_page.package_detail(package_id)
@@ -38,7 +39,7 @@ def package(package_id):
     return jsonify(serializers.package(detail))
 
 
-@bp.get("/rws/<int:rw_id>")
+@bp.get(f"/rws/<{ID}:rw_id>")
 def rw(rw_id):
     """One RW with its assessment history and public packages."""
     detail = package_page.rw_detail(rw_id)
