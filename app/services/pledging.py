@@ -235,11 +235,20 @@ def _explain_refusal(package, tier, amount):
                           min=rupiah(tier.min_pledge)), code="conflict", field="amount")
 
 
-def _claim_pledge(pledge_id, new_status, **values):
-    """Move a pledge out of `pledged` only if it is still there (guards double clicks and races)."""
+# A pledge may be withdrawn while its package is being funded; once the work has started the money is
+# counted on, so only cancelling the whole package releases it.
+WITHDRAWABLE = (PackageStatus.PUBLISHED, PackageStatus.FUNDED)
+
+
+def _claim_pledge(pledge_id, new_status, package_statuses=None, **values):
+    """Move a pledge out of `pledged` only if it is still there (guards double clicks and races), and with
+    `package_statuses` only while its package is in one of them (checked in the same UPDATE)."""
+    conditions = [Pledge.id == pledge_id, Pledge.status == PledgeStatus.PLEDGED]
+    if package_statuses:
+        conditions.append(Pledge.package_id.in_(select(Package.id).where(Package.status.in_(package_statuses))))
     result = db.session.execute(
-        update(Pledge).where(Pledge.id == pledge_id, Pledge.status == PledgeStatus.PLEDGED)
-        .values(status=new_status, **values).execution_options(synchronize_session=False)
+        update(Pledge).where(*conditions).values(status=new_status, **values)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
@@ -263,10 +272,12 @@ def confirm_received(pledge, actor, transfer_date=None, reference=None):
     return pledge
 
 
-def release_pledge(pledge, actor, reason=None):
+def release_pledge(pledge, actor, reason=None, package_statuses=None):
     """Within the caller's transaction: cancel a still-pledged pledge and take its amount off the
-    package's commitments. False (and nothing changed) when it was received or cancelled meanwhile."""
-    if not _claim_pledge(pledge.id, PledgeStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=reason):
+    package's commitments. False (and nothing changed) when it was received or cancelled meanwhile, or
+    when its package is not in `package_statuses` (if given)."""
+    if not _claim_pledge(pledge.id, PledgeStatus.CANCELLED, package_statuses, cancelled_at=utcnow(),
+                         cancel_reason=reason):
         return False
     db.session.execute(
         update(Package).where(Package.id == pledge.package_id)
@@ -280,9 +291,13 @@ def release_pledge(pledge, actor, reason=None):
 
 
 def cancel_pledge(pledge, actor, reason=None):
-    """Cancel a pledge not yet received; reopens a funded package. Commits."""
-    if not release_pledge(pledge, actor, reason):
+    """Cancel a pledge not yet received while its package is being funded; reopens a funded package. Commits."""
+    if not release_pledge(pledge, actor, reason, package_statuses=WITHDRAWABLE):
         db.session.rollback()
+        db.session.refresh(pledge)
+        if pledge.status == PledgeStatus.PLEDGED:
+            raise PledgeError(_l("The work on this package has started, so the pledge can no longer be cancelled. "
+                                 "Contact the aggregator."), code="conflict")
         raise PledgeError(_l("Only a pledge that has not been received yet can be cancelled."), code="conflict")
     package = db.session.get(Package, pledge.package_id)
     db.session.refresh(package)

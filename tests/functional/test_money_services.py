@@ -5,7 +5,7 @@ from app.domain import PackageStatus, Role
 from app.extensions import db
 from app.models import LedgerEntry, Pledge
 from app.services import ledger, lifecycle, pledging, progress
-from app.services.packages import ItemInput, PackageError, build_items, create_package
+from app.services.packages import ItemInput, PackageError, build_items, cancel_package, create_package
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -159,3 +159,20 @@ def test_bad_work_items_name_their_field(line, field):
 def test_subtotals_round_half_up_to_whole_rupiah():
     (item,) = build_items([ItemInput("jalan", "Paving", "12.5", "m2", 285_001)])
     assert item.subtotal == 3_562_513  # 12.5 × 285,001 = 3,562,512.5
+
+
+def test_a_pledge_cannot_be_withdrawn_once_the_work_has_started(make, people):
+    """Found by the stateful money test: cancelling then left an in-progress package short of its cost."""
+    package = make.package(100_000_000, aggregator=people["org"])
+    first = pledging.create_pledge(package, people["collaborator"], 40_000_000)
+    rest = pledging.create_pledge(package, people["collaborator"], 60_000_000)
+    pledging.confirm_received(first, people["aggregator"])
+    progress.start_work(package, people["aggregator"])
+    db.session.commit()
+    with pytest.raises(pledging.PledgeError, match="work on this package has started"):
+        pledging.cancel_pledge(rest, people["collaborator"])
+    db.session.refresh(package)
+    assert (package.status, package.committed, rest.status) == ("in_progress", 100_000_000, "pledged")
+    cancel_package(package, "Lahan sengketa", actor=people["government"])  # cancelling the package still releases it
+    db.session.refresh(rest)
+    assert rest.status == "cancelled"
