@@ -1,9 +1,10 @@
 """Bearer-token authentication for API writes."""
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.errors import json_error
+from app.extensions import limiter
 from app.permissions import can
 from app.services import tokens
 
@@ -26,6 +27,8 @@ def token_required(action):
             g.api_user = user
             return view(*args, **kwargs)
 
-        return wrapped
+        # Guessing tokens costs: failed authentications count against the client's address.
+        return limiter.limit(lambda: current_app.config["TOKEN_RATE_LIMIT"],
+                             deduct_when=lambda response: response.status_code == 401)(wrapped)
 
     return decorator

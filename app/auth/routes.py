@@ -14,6 +14,10 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _token_limit():
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
 def _fresh_session():
     """Empty the session (no fixation across sign-in and sign-out), keeping only the language choice."""
     lang = session.get("lang")
@@ -30,6 +34,7 @@ def _start_session(user, remember=False):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register():
     """Collaborators sign themselves up."""
     if current_user.is_authenticated:
@@ -89,6 +94,7 @@ def _profile_page(form=None, token_form=None, new_token=None, status=200):
 
 @bp.post("/tokens")
 @login_required
+@limiter.limit(_token_limit)
 def create_token():
     """Create a personal API token; it is shown once, on this response only."""
     form = TokenForm()

@@ -84,7 +84,9 @@ def supporters(package_id):
         .order_by(Pledge.amount.desc(), Pledge.id)
     )
     return [
-        Supporter(None if anonymous else name, None if anonymous else organisation, amount, status, created, message)
+        # An anonymous pledger's message may name them: it stays private, as on the public ledger.
+        Supporter(None if anonymous else name, None if anonymous else organisation, amount, status, created,
+                  None if anonymous else message)
         for anonymous, name, organisation, amount, status, created, message in rows
     ]
 

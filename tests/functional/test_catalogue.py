@@ -148,7 +148,7 @@ def test_package_page_shows_rab_funding_and_hides_anonymous_names(client, make):
     visible = make.user(Role.COLLABORATOR, name="Siti Terlihat")
     hidden = make.user(Role.COLLABORATOR, name="Budi Rahasia")
     pledging.create_pledge(package, visible, 30_000_000, message="Semoga <b>bermanfaat</b>")
-    pledging.create_pledge(package, hidden, 20_000_000, anonymous=True)
+    pledging.create_pledge(package, hidden, 20_000_000, anonymous=True, message="Salam dari Budi di gang 3")
     gone = pledging.create_pledge(package, make.user(Role.COLLABORATOR, name="Batal Saja"), 5_000_000)
     pledging.cancel_pledge(gone, gone.collaborator)
     page = client.get(f"/packages/{package.id}").get_data(as_text=True)
@@ -156,6 +156,7 @@ def test_package_page_shows_rab_funding_and_hides_anonymous_names(client, make):
     assert "Semoga &lt;b&gt;bermanfaat&lt;/b&gt;" in page
     assert "Siti Terlihat" in page and "Anonymous" in page
     assert "Budi Rahasia" not in page and "Batal Saja" not in page
+    assert "Salam dari Budi" not in page  # an anonymous pledger's message may name them
     assert re.search(r'data-figure="committed">Rp 50\.000\.000<', page)
     assert re.search(r'data-figure="remaining">Rp 50\.000\.000<', page)
     assert "Open for funding" in page and "Draft" in page  # status history from the ledger
