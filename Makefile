@@ -18,7 +18,7 @@ run: install assets translations db
 	$(FLASK) seed --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test browser assets translations
+test: install-test browser assets translations audit
 	# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI does).
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -84,6 +84,12 @@ seed: install
 
 lint: install-test
 	$(BIN)/ruff check app seeds tests bench
+
+# Security checks, run by `make test`: bandit (exceptions documented in setup.cfg) and pip-audit against
+# PyPI's advisory data for every installed package (our own editable package is not on PyPI).
+audit: install-test
+	$(BIN)/bandit -q --ini setup.cfg -r app seeds config.py wsgi.py
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 bench: install-test
 	$(BIN)/python -m bench $(BENCH)

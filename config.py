@@ -104,7 +104,7 @@ class TestingConfig(Config):
         )
         self.RATELIMIT_ENABLED = False
         self.WTF_CSRF_ENABLED = False
-        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - test-only constant
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 test-only constant  # nosec B105
 
 
 class ProductionConfig(Config):

@@ -45,7 +45,7 @@ def insert_rows(table, columns, rows):
         placeholders = ", ".join("?" for _ in columns)
         raw = connection.connection.driver_connection
         raw.executemany(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608 - names are ours
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608 names are ours  # nosec B608
             [tuple(_sqlite_value(value) for value in row) for row in rows],
         )
     return len(rows)
@@ -71,7 +71,7 @@ def sync_sequences(tables):
         return
     for table in tables:
         connection.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 - names are ours
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 names are ours  # nosec B608
             f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
         ))
 

@@ -23,7 +23,7 @@ from app.services.packages import ItemInput, create_package
 from seeds.photos import demo_photos
 from seeds.reference import load_regions, load_tiers, progress_file, read_csv
 
-DEMO_PASSWORD = "rukun-demo-2021"  # noqa: S105 - published demo credential, listed in the README
+DEMO_PASSWORD = "rukun-demo-2021"  # noqa: S105 published demo credential (README)  # nosec B105
 
 
 @dataclass

@@ -75,7 +75,7 @@ def seed_synthetic(n, random_seed=2021, progress=False, writer=insert_rows):
     started = time.perf_counter()
     if db.session.scalar(select(func.count(Region.id)).where(Region.code.like("S%"))):
         raise SyntheticSeedError("A synthetic data set is already loaded; start from an empty database.")
-    rng = random.Random(random_seed)
+    rng = random.Random(random_seed)  # repeatable sample data, not secrets  # nosec B311
     tune_for_bulk_load()
     load_tiers()
     tiers = list(db.session.scalars(select(PackageTier).order_by(PackageTier.sort_order)))

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Organisation, User
 
 MIN_PASSWORD_LENGTH = 12  # the design's minimum; long passphrases beat complexity rules
-PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method name, not a password
+PASSWORD_METHOD = "scrypt"  # noqa: S105 a hashing method name, not a password  # nosec B105
 # Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-ever", method=PASSWORD_METHOD)
 

@@ -75,7 +75,7 @@ class Selection:
         values = [*(int(v) for v in row[:7]), round(row[7] or 0, 3), round(row[8] or 0, 3), int(row[9])]
         tiers = [(tier.id, tier.code) for tier in self.tiers]
         key = json.dumps([FORMAT_VERSION, values, tiers, sorted(self.filters.args().items())], default=str)
-        return hashlib.sha1(key.encode()).hexdigest()[:24]  # noqa: S324 - a cache key, not a security hash
+        return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:24]  # an ETag, not a security hash
 
     def geojson(self):
         """A FeatureCollection (bytes) of the selected packages, one Point per package at its RW.
