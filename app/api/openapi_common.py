@@ -67,4 +67,6 @@ ERROR_SCHEMA = {
                                  "fields": {"type": "object", "additionalProperties": {"type": "string"},
                                             "description": "Parameter or field → what is wrong with it."}}}},
 }
-SEARCH_TEXT = {"type": "string", "maxLength": MAX_QUERY_LENGTH}
+# PostgreSQL text cannot hold NUL characters, so texts that reach the database refuse them.
+NO_NUL = "^[^\\u0000]*$"
+SEARCH_TEXT = {"type": "string", "maxLength": MAX_QUERY_LENGTH, "pattern": NO_NUL}

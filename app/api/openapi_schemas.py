@@ -1,5 +1,5 @@
 """Component schemas of the OpenAPI document for packages, RWs, pledges and recommendations."""
-from app.api.openapi_common import ERROR_SCHEMA, MONEY, NULLABLE_INT, NULLABLE_STRING, ref
+from app.api.openapi_common import ERROR_SCHEMA, MONEY, NO_NUL, NULLABLE_INT, NULLABLE_STRING, ref
 from app.api.params import MAX_ID
 from app.domain import WORK_ASPECTS, SlumLevel
 from app.services.matching import WEIGHTS as MATCH_WEIGHTS
@@ -93,7 +93,7 @@ def schemas():
             "work_item_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID,
                              "description": "Earmark for one work item."},
             "anonymous": {"type": "boolean", "default": False},
-            "message": {"type": ["string", "null"], "maxLength": 500},
+            "message": {"type": ["string", "null"], "maxLength": 500, "pattern": NO_NUL},
         },
     }
     pledge = {

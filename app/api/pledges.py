@@ -46,8 +46,9 @@ def _validate(body):
     if not isinstance(body.get("anonymous", False), bool):
         errors["anonymous"] = "true or false."
     message = body.get("message")
-    if message is not None and (not isinstance(message, str) or len(message) > 500):
-        errors["message"] = "Text of at most 500 characters, or null."
+    # PostgreSQL text cannot hold NUL, so it is refused here rather than failing the INSERT.
+    if message is not None and (not isinstance(message, str) or len(message) > 500 or "\x00" in message):
+        errors["message"] = "Text of at most 500 characters (no NUL), or null."
     return body, errors
 
 

@@ -36,6 +36,8 @@ def parse_package_filters(args, paged=True):
     so `status=draft` is refused rather than answered with nothing. Without `paged` (the layer holds every
     match), sorting and paging mean nothing and are unknown parameters."""
     filters, errors = catalogue.parse_filters(args, strict=True, tier_codes=catalogue.tier_codes())
+    if "\x00" in (args.get("q") or ""):  # PostgreSQL text cannot hold NUL: refuse it before the query fails
+        errors["q"] = "Text without NUL characters."
     if filters.status == PackageStatus.DRAFT:
         errors["status"] = _l("Choose one of: %(choices)s.", choices=", ".join(map(str, catalogue.PUBLIC_STATUSES)))
     if not paged:
@@ -108,7 +110,7 @@ class PackageLayer:
         values = [*(int(v) for v in row[:-2]), round(row[-2] or 0, 3), round(row[-1] or 0, 3)]
         tiers = sorted((tier.id, tier.code) for tier in self.tiers)
         key = json.dumps([FORMAT_VERSION, values, tiers, sorted(self.filters.args().items())], default=str)
-        return hashlib.sha1(key.encode()).hexdigest()[:24]  # noqa: S324 - a cache key, not a security hash
+        return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:24]  # an ETag, not a security hash
 
     def geojson(self, page_url, api_url):
         """The FeatureCollection (UTF-8 bytes), one Point per package at its RW's centre, in id order.

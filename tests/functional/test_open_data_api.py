@@ -270,11 +270,12 @@ def test_packages_geojson_etag_304_and_gzip(client, places):
 def test_packages_geojson_names_bad_parameters(client, places, schema_of):
     for query, field in (("status=draft", "status"), ("tier=platinum", "tier"), ("sort=need", "sort"),
                          ("page=1", "page"), ("funded_min=101", "funded_min"), ("kota=31.72;drop", "kota"),
-                         ("q=" + "x" * 101, "q"), ("bbox=1,2", "bbox")):
+                         ("q=" + "x" * 101, "q"), ("q=Kali%00baru", "q"), ("bbox=1,2", "bbox")):
         response = client.get(f"/api/v1/packages.geojson?{query}")
         assert response.status_code == 422 and response.content_type == "application/json", query
         assert field in schema_of(response.get_json(), "Error")["error"]["fields"], query
-    assert "status" in client.get("/api/v1/packages?status=draft").get_json()["error"]["fields"]
+    for query, field in (("status=draft", "status"), ("q=%00", "q")):  # the list endpoint checks the same
+        assert field in client.get(f"/api/v1/packages?{query}").get_json()["error"]["fields"], query
 
 
 def test_rws_geojson_has_every_rw_with_polygons_where_known(client, places, schema_of):

@@ -55,6 +55,8 @@ def test_same_key_different_body_is_refused(client, api):
      ({"amount": "1500000"}, "amount"), ({"amount": 1.5}, "amount"), ({"amount": 1500000.0}, "amount"),
      ({"amount": True}, "amount"), ({"amount": 1_000_000, "extra": 1}, "extra"),
      ({"amount": 1_000_000, "anonymous": "yes"}, "anonymous"), ({"amount": 1_000_000, "message": "x" * 501}, "message"),
+     ({"amount": 1_000_000, "message": "Semoga\x00lancar"}, "message"),
+     ({"amount": 1_000_000, "work_item_id": 2**63}, "work_item_id"),
      ({"amount": 1_000_000, "work_item_id": "3"}, "work_item_id"), ([1, 2], "body")],
 )
 def test_invalid_bodies_are_422_and_store_nothing(client, api, body, field):
