@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from app.domain import Role
 from app.extensions import db
 from app.models import AssignmentRequest, Notification
-from app.services import pledging, progress, spending, tokens, uploads
+from app.services import pledging, progress, spending, tokens
 
 ROLES = ("anonymous", "collaborator", "other_collaborator", "aggregator", "other_aggregator", "government", "admin")
 SIGN_IN = 302  # anonymous web users are sent to the sign-in page
