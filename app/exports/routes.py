@@ -1,10 +1,14 @@
 """Open-data routes: read the region filters, call one service, render or stream. Public by design."""
 from flask import Response, render_template, request, stream_with_context
+from flask_babel import format_number
+from flask_babel import gettext as _
 
 from app.exports import bp
 from app.services import csv_export, export_formats, exports, stats
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# openpyxl writes ~30,000 cells a second: beyond this many rows a workbook would outlast a web request.
+XLSX_MAX_ROWS = 100_000
 DATASET = f"<any({', '.join(exports.DATASETS)}):dataset>"
 
 
@@ -45,6 +49,12 @@ def download_xlsx(dataset):
     filters, errors = exports.parse_filters(request.args)
     if errors:
         return _refusal(errors)
+    rows = exports.row_count(exports.DATASETS[dataset], filters)
+    if rows > XLSX_MAX_ROWS:
+        message = _("This workbook would hold %(rows)s rows; Excel downloads stop at %(limit)s. Choose a "
+                    "regency/city or district, or download the CSV, which has no limit.",
+                    rows=format_number(rows), limit=format_number(XLSX_MAX_ROWS))
+        return Response(message + "\n", status=413, mimetype="text/plain")
     file, size = export_formats.xlsx_file(exports.DATASETS[dataset], filters)
     headers = _attachment(csv_export.dated_filename(dataset, extension="xlsx")) | {"Content-Length": str(size)}
     return Response(export_formats.file_chunks(file), mimetype=XLSX_MIMETYPE, headers=headers)

@@ -311,6 +311,11 @@ def plain_row(dataset, row, labels):
     return dataset.convert(values, labels) if dataset.convert else values
 
 
+def row_count(dataset, filters):
+    """How many rows the export would hold (one COUNT over the same query)."""
+    return db.session.scalar(select(func.count()).select_from(dataset.query(filters).subquery()))
+
+
 def batches(dataset, filters, batch_size=BATCH_SIZE):
     """The dataset's rows as lists of plain tuples, in key order, `batch_size` at a time."""
     labels = words()

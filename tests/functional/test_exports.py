@@ -375,3 +375,13 @@ def download_rows(body, fmt):
     if fmt == "csv":
         return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
     return list(load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(min_row=2, values_only=True))
+
+
+def test_an_excel_download_too_large_for_a_request_is_refused_with_advice(client, world, monkeypatch):
+    from app.exports import routes
+
+    monkeypatch.setattr(routes, "XLSX_MAX_ROWS", 1)
+    response = client.use_language("en").get("/data/packages.xlsx")
+    assert response.status_code == 413
+    assert "download the CSV" in response.get_data(as_text=True)
+    assert client.get("/data/packages.csv").status_code == 200
