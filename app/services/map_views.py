@@ -54,7 +54,8 @@ def place_map(assets, place, photo_urls, package_url, exclude_package_ids=(), ex
                                       fill_opacity=0.3)
     outline.add_to(fmap)
     maps.Call("label", {"layer": outline}, text=place.label).add_to(fmap)
-    entries = [(RW_COLOUR, _("This RW") + (f" ({_('approximate location')})" if place.approximate else ""))]
+    approximate = _("approximate location")  # outside the f-string, where the message extractor finds it
+    entries = [(RW_COLOUR, _("This RW") + (f" ({approximate})" if place.approximate else ""))]
     points = _outline_points(place)
     if photos:
         layer = maps.group(_("Progress photos")).add_to(fmap)
