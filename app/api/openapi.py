@@ -83,6 +83,8 @@ def _pledge_path():
             "409": error("More than remains, tier rules, or the package is not open.", "pledge_refused",
                          "That is more than the package still needs (Rp 327.500.000).",
                          {"amount": "That is more than the package still needs (Rp 327.500.000)."}),
+            "413": error("The body is larger than the server accepts.", "request_entity_too_large",
+                         "The data value transmitted exceeds the capacity limit."),
             "415": error("Not application/json.", "unsupported_media_type", "Send the pledge as application/json."),
             "422": error("Invalid body, missing key, or key reused for another body.", "invalid_pledge",
                          "The pledge is not valid.", {"amount": "A whole number of rupiah (JSON integer)."}),
