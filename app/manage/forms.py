@@ -11,6 +11,7 @@ from app.domain import CRITERIA
 from app.manage.fields import Between, CountField, DecimalInputField, RupiahField
 from app.money import rupiah
 from app.services import regions, tiers
+from app.services.csv_export import jakarta_today
 from app.services.management import AssessmentInput, RWInput
 
 MAX_HOUSEHOLDS = 100_000
@@ -41,7 +42,7 @@ def _amount():
 
 
 def _not_in_future(form, field):
-    if field.data and field.data > date.today():
+    if field.data and field.data > jakarta_today():
         raise ValidationError(_l("The date cannot be in the future."))
 
 

@@ -17,3 +17,8 @@ def safe_cell(value):
 def dated_filename(stem, now=None, extension="csv"):
     """`rukun-<stem>-YYYYMMDD.<extension>` for the Jakarta calendar day of `now` (UTC; default: now)."""
     return f"rukun-{stem}-{((now or utcnow()) + JAKARTA_OFFSET).date():%Y%m%d}.{extension}"
+
+
+def jakarta_today():
+    """Today's date in Jakarta, where the programme runs (servers keep UTC)."""
+    return (utcnow().replace(tzinfo=None) + JAKARTA_OFFSET).date()

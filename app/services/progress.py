@@ -15,7 +15,7 @@ from app.domain import PackageStatus, ReportStatus
 from app.extensions import db
 from app.models import ProgressItem, ProgressPhoto, ProgressReport
 from app.services import ledger, lifecycle, uploads
-from app.services.csv_export import JAKARTA_OFFSET
+from app.services.csv_export import jakarta_today  # noqa: F401 - re-exported for forms and tests
 
 MAX_BODY = 5000
 REPORTABLE = (PackageStatus.FUNDED, PackageStatus.IN_PROGRESS)
@@ -27,11 +27,6 @@ class ProgressError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
-
-
-def jakarta_today():
-    """Today's date in Jakarta, where the work happens (the server may run in UTC)."""
-    return (utcnow().replace(tzinfo=None) + JAKARTA_OFFSET).date()
 
 
 def weighted_progress(items):

@@ -1,5 +1,4 @@
 """RWs and slum assessments: writing them keeps the RW's denormalised fields true."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -8,6 +7,7 @@ from app.domain import CRITERION_COLUMNS, RegionLevel
 from app.extensions import db
 from app.models import RW, Region, SlumAssessment
 from app.services import scoring
+from app.services.csv_export import jakarta_today
 
 
 class RegionError(ValueError):
@@ -92,7 +92,7 @@ def record_assessment(rw, shares, assessed_on=None, is_baseline=False, recorded_
         raise RegionError(str(error), field=error.criterion) from error
     assessment = SlumAssessment(
         rw=rw,
-        assessed_on=assessed_on or date.today(),
+        assessed_on=assessed_on or jakarta_today(),
         is_baseline=is_baseline,
         total_score=result.total,
         level=str(result.level),

@@ -1,6 +1,5 @@
 """Government tools: the start page, RWs, slum assessments, tiers; permissions; the actions partial."""
 import re
-from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from app.domain import CRITERION_COLUMNS, Role
 from app.extensions import db
 from app.models import RW, PackageTier, Region, SlumAssessment
+from app.services.csv_export import jakarta_today
 
 LONG = "x" * 121
 
@@ -168,7 +168,7 @@ def test_an_assessment_is_scored_by_the_service_and_the_result_shown(client, mak
     shares = {"bld_irregular": "50,91", "bld_density": "75", "bld_noncompliant": "76.29", "road_coverage": "100",
               "road_surface": "80"}
     response = client.post(f"/manage/rws/{rw.id}/assessments/new",
-                           data=assessment_form(**shares, assessed_on=date.today().isoformat(), total_score="0",
+                           data=assessment_form(**shares, assessed_on=jakarta_today().isoformat(), total_score="0",
                                                 level="tidak_kumuh"))
     assert response.status_code == 302
     assessment = db.session.scalar(select(SlumAssessment).order_by(SlumAssessment.id.desc()))
