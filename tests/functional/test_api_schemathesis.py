@@ -24,7 +24,8 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 # Small and derandomized for `make test`; raise it for a deeper search: RUKUN_API_FUZZ_EXAMPLES=500 pytest ...
 MAX_EXAMPLES = int(os.environ.get("RUKUN_API_FUZZ_EXAMPLES", 30))
 SEEN = os.environ.get("RUKUN_API_FUZZ_LOG")  # a file to append "METHOD path status" lines to, when set
-# The WSGI transport hands over the body as sent: ask for it uncompressed (gzip has its own tests).
+# The WSGI transport hands over the body as sent, where an HTTP client would inflate gzip: ask for it
+# uncompressed (gzip has its own tests in test_open_data_api.py).
 HEADERS = {"Accept-Encoding": "identity"}
 
 
@@ -58,6 +59,9 @@ def api_schema(app, token):
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi)
 
 
+# One pytest item per operation, each with fresh data, driven through Hypothesis directly: schemathesis'
+# own pytest integration (`schemathesis.pytest.from_fixture`) reaches for `Node._nodeid`, which pytest 9.2
+# no longer has.
 def documented_operations():
     """(method, path) of every operation, read from the document the app serves (built without a request)."""
     paths = openapi.document("http://localhost/api/v1")["paths"]
