@@ -1,10 +1,12 @@
 """Rukun: the application factory."""
+import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, abort, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from config import Config, config_from_env
@@ -19,13 +21,30 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_security_headers(app)
     register_cli(app)
     register_notifications(app)
+    register_proxy_fix(app)
     return app
+
+
+def register_proxy_fix(app):
+    """Behind PROXY_FIX_HOPS trusted proxies (config, else the environment; default 0), take the client's
+    address, scheme and host from X-Forwarded-For/-Proto/-Host, so rate limits and logs see the client.
+    With 0 the headers are ignored: anyone can send them to a server that is not behind a proxy."""
+    raw = app.config.get("PROXY_FIX_HOPS", os.environ.get("PROXY_FIX_HOPS", 0))
+    try:
+        hops = int(raw or 0)
+    except ValueError:
+        raise RuntimeError(f"PROXY_FIX_HOPS must be a whole number of proxies, not {raw!r}") from None
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def select_locale():
@@ -83,6 +102,31 @@ def configure_sqlite(engine):
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:…>` in every route, bounded to what an INTEGER id column holds: a larger number is a 404,
+    not an overflow in the database driver."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_input_guards(app):
+    """Checks every request passes before any view: ids fit the database, and no text carries a NUL
+    character (PostgreSQL cannot store one, so it would fail deep in a query instead of here)."""
+    from app.errors import json_error
+
+    app.url_map.converters["int"] = DatabaseInt
+
+    @app.before_request
+    def refuse_nul_characters():
+        fields = [*request.args.items(), *(request.form.items() if request.method == "POST" else ())]
+        bad = {name: "Text may not contain NUL characters." for name, value in fields if "\x00" in value}
+        if bad and request.path.startswith("/api/"):
+            return json_error(422, "invalid_parameters", "Some parameters are invalid.", fields=bad)
+        if bad:
+            abort(400, description="Text may not contain NUL characters.")
 
 
 def register_blueprints(app):
