@@ -4,6 +4,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, has_request_context, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
@@ -126,7 +127,7 @@ def register_input_guards(app):
         if bad and request.path.startswith("/api/"):
             return json_error(422, "invalid_parameters", "Some parameters are invalid.", fields=bad)
         if bad:
-            abort(400, description="Text may not contain NUL characters.")
+            abort(400, description=_("Text may not contain NUL characters."))
 
 
 def register_blueprints(app):
