@@ -110,3 +110,18 @@ def test_completed_packages_show_before_and_after(client, make, jakarta_timur):
     db.session.commit()
     html = client.use_language("en").get("/transparency?kota=31.75").get_data(as_text=True)
     assert "1 of 1 completed RWs were reassessed" in html and "80.0 before, 0.0 after" in html
+
+
+def test_the_decision_tables_download_with_the_filters(client, jakarta_timur):
+    import csv
+    import io
+
+    response = client.get("/transparency/regions.csv?kota=31.75")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {row["code"]: row["severe_unfunded"] for row in rows} == {
+        jakarta_timur.east.parent.code: "1", jakarta_timur.other.parent.code: "1"}
+    aggregators = list(csv.DictReader(io.StringIO(client.get("/transparency/aggregators.csv").get_data(as_text=True))))
+    assert [row["aggregator"] for row in aggregators] == ["Yayasan Timur"]
+    assert aggregators[0]["received"] == "300000000"
+    assert client.get("/transparency/regions.csv?kota=bad!").status_code == 400

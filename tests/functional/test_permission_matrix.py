@@ -59,6 +59,7 @@ MATRIX = {
     "exports.download_xlsx": ("GET", "/data/packages.xlsx", EVERYONE),
     "exports.download_geojson": ("GET", "/data/rws.geojson", EVERYONE),
     "monitoring.transparency": ("GET", "/transparency", EVERYONE),
+    "monitoring.table_csv": ("GET", "/transparency/regions.csv", EVERYONE),
     "monitoring.index": ("GET", "/monitoring", only(*GOV)),
     "api.openapi_document": ("GET", "/api/v1/openapi.json", EVERYONE),
     "api.packages": ("GET", "/api/v1/packages", EVERYONE),
