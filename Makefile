@@ -94,5 +94,34 @@ audit: install-test
 bench: install-test
 	$(BIN)/python -m bench $(BENCH)
 
+# Production: gunicorn (gunicorn.conf.py) with RUKUN_ENV=production. SECRET_KEY and DATABASE_URL come from the
+# environment and the production config refuses to start without them: that error is shown as it is.
+.PHONY: install-prod run-prod backup test-backup
+install-prod: $(VENV)/.installed-prod
+
+$(VENV)/.installed-prod: $(VENV)/.installed setup.cfg
+	$(BIN)/pip install -q -e '.[prod]'
+	touch $@
+
+# The suite's short load run (tests/functional/test_load_run.py) and `python -m bench load` serve with gunicorn.
+install-test: install-prod
+
+run-prod: install-prod assets translations
+	@echo "== Rukun in production: RUKUN_ENV=production, gunicorn -c gunicorn.conf.py wsgi:app"
+	@echo "   SECRET_KEY (the same on every app server) and DATABASE_URL (PostgreSQL) must be set, e.g."
+	@echo "   SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))') \\"
+	@echo "   DATABASE_URL=postgresql://rukun@127.0.0.1:5432/rukun GUNICORN_WORKERS=4 make run-prod"
+	@echo "   Listens on GUNICORN_BIND (default 127.0.0.1:8000) for a proxy in front; README: Running at scale."
+	RUKUN_ENV=production $(FLASK) db upgrade
+	RUKUN_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Database (pg_dump) and uploads (tar) of DATABASE_URL and UPLOAD_FOLDER into BACKUP_DIR (default backups/).
+backup:
+	scripts/backup.sh $(BACKUP_DIR)
+
+# Back up a seeded scratch database, restore it into another and compare everything (PostgreSQL on 127.0.0.1).
+test-backup: install
+	scripts/test_backup_restore.sh
+
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor instance .pytest_cache

@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "pledging", "matching", "map"]
+BENCHMARKS = ["seed", "pledging", "matching", "map", "load"]
 
 
 def main(argv):
