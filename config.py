@@ -68,6 +68,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # How many trusted proxies sit in front (X-Forwarded-* are believed only then); checked by create_app.
+        self.PROXY_FIX_HOPS = env.get("PROXY_FIX_HOPS", "0")
         self.TILE_URL = env.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
         self.TILE_ATTRIBUTION = env.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
         self.MAIL_SERVER = env.get("MAIL_SERVER")

@@ -1,5 +1,4 @@
 """Rukun: the application factory."""
-import os
 import secrets
 from pathlib import Path
 
@@ -34,10 +33,10 @@ def create_app(config=None):
 
 
 def register_proxy_fix(app):
-    """Behind PROXY_FIX_HOPS trusted proxies (config, else the environment; default 0), take the client's
+    """Behind PROXY_FIX_HOPS trusted proxies (config, from the environment; default 0), take the client's
     address, scheme and host from X-Forwarded-For/-Proto/-Host, so rate limits and logs see the client.
     With 0 the headers are ignored: anyone can send them to a server that is not behind a proxy."""
-    raw = app.config.get("PROXY_FIX_HOPS", os.environ.get("PROXY_FIX_HOPS", 0))
+    raw = app.config.get("PROXY_FIX_HOPS", 0)
     try:
         hops = int(raw or 0)
     except ValueError:
