@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "pledging", "matching", "map", "dashboard", "load"]
+BENCHMARKS = ["seed", "pledging", "matching", "map", "load"]
 
 
 def main(argv):
