@@ -21,7 +21,8 @@ def render_form(template, form, **context):
 
 def show_error(form, error, aliases=None):
     """Attach a service error to the field it names, or to the form as a whole."""
-    name = (aliases or {}).get(error.field, error.field)
+    field = getattr(error, "field", None)
+    name = (aliases or {}).get(field, field)
     if name and name in form:
         form[name].errors.append(str(error))
     else:

@@ -125,42 +125,40 @@ def _report_page(report, verify_form, reject_form, status=200):
                            reject_form=reject_form), status
 
 
+def _decide(report_id, form, decide, done):
+    """Verify or reject: the decision form validates, the service decides, the queue comes next. A refused
+    decision (already decided, package no longer in progress) comes back with the reason (409)."""
+    report = _report(report_id)
+    require("report.verify")
+    forms = {"verify_form": VerifyForm(formdata=None), "reject_form": RejectForm(formdata=None)}
+    forms["verify_form" if isinstance(form, VerifyForm) else "reject_form"] = form
+    if not form.validate_on_submit():
+        return _report_page(report, forms["verify_form"], forms["reject_form"], 422)
+    try:
+        decide(report)
+    except (progress.ProgressError, lifecycle.TransitionError) as error:
+        db.session.rollback()
+        show_error(form, error)
+        return _report_page(_report(report_id), forms["verify_form"], forms["reject_form"], 409)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("progress.review_queue"))
+
+
 @bp.post("/manage/reports/<int:report_id>/verify")
 def verify(report_id):
     """Government verifies: the progress counts, funders hear of it, a final report completes."""
-    report = _report(report_id)
-    require("report.verify")
-    form = VerifyForm()
-    if form.validate_on_submit():
-        try:
-            progress.verify_report(report, current_user, report.package)
-        except (progress.ProgressError, lifecycle.TransitionError) as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            return _report_page(_report(report_id), form, RejectForm(formdata=None), 409)
-        db.session.commit()
-        flash(_("Report verified."), "success")
-        return redirect(url_for("progress.review_queue"))
-    return _report_page(report, form, RejectForm(formdata=None), 422)
+    return _decide(report_id, VerifyForm(), lambda report: progress.verify_report(report, current_user, report.package),
+                   _("Report verified."))
 
 
 @bp.post("/manage/reports/<int:report_id>/reject")
 def reject(report_id):
     """Government rejects with a reason; the aggregator is told why."""
-    report = _report(report_id)
-    require("report.verify")
     form = RejectForm()
-    if form.validate_on_submit():
-        try:
-            progress.reject_report(report, current_user, report.package, form.reason.data)
-        except progress.ProgressError as error:
-            db.session.rollback()
-            show_error(form, error)
-            return _report_page(_report(report_id), VerifyForm(formdata=None), form, 409)
-        db.session.commit()
-        flash(_("Report rejected; the aggregator has been told why."), "success")
-        return redirect(url_for("progress.review_queue"))
-    return _report_page(report, VerifyForm(formdata=None), form, 422)
+    return _decide(report_id, form,
+                   lambda report: progress.reject_report(report, current_user, report.package, form.reason.data),
+                   _("Report rejected; the aggregator has been told why."))
 
 
 @bp.get("/photos/<int:photo_id>/<any(full, thumb):variant>")
