@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["seed", "pledging", "matching", "map", "load"]
+BENCHMARKS = ["seed", "pledging", "matching", "map", "dashboard", "load"]
 
 
 def main(argv):

@@ -40,6 +40,24 @@ class LedgerEntry(db.Model):
     actor: Mapped["User | None"] = relationship()  # noqa: F821
 
 
+class LedgerMonth(db.Model):
+    """Money moved per package and Jakarta month: the ledger's money entries summed, so the dashboard's series
+    reads one row per package and month instead of every entry.
+
+    Database triggers keep it (installed by the migration that created it, for every writer including bulk
+    loads), in the same statement as the entries: only an entry's own package's row changes, and writers
+    already hold that package's row lock, so no new lock order appears.
+    """
+
+    __tablename__ = "ledger_months"
+
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM in Jakarta time
+    committed: Mapped[int] = mapped_column(BigInteger, default=0)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    spent: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Notification(db.Model):
     """An in-app message to one user."""
 

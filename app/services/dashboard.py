@@ -44,13 +44,13 @@ def build(filters, target_pct, target_year, today=None):
         return None
     today = today or jakarta_today()
     levels = monitoring.rws_by_level(scope)
+    months = monitoring_series.by_month(scope, filters)
     return Dashboard(
         filters=filters, scope=scope, levels=levels, statuses=monitoring.packages_by_status(scope),
-        before_after=monitoring.before_after(scope), flows=monitoring.flows(scope, filters),
+        before_after=monitoring.before_after(scope), flows=monitoring.flows(scope, filters, months),
         target=monitoring.target(levels, scope, target_pct, target_year, today),
         regions=monitoring_series.by_region(scope), aspects=monitoring_series.by_aspect(scope),
-        months=monitoring_series.by_month(scope, filters), aggregators=monitoring_series.aggregators(scope, today),
-        kotas=stats.kotas_with_rws(),
+        months=months, aggregators=monitoring_series.aggregators(scope, today), kotas=stats.kotas_with_rws(),
     )
 
 

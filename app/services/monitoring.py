@@ -83,6 +83,13 @@ class Scope:
         """Limit a query that has RW in its FROM to the scope."""
         return query if self.region is None else query.where(self.column == self.region.id)
 
+    def packages(self, query):
+        """Limit a query over Package to the scope: nationally no join to RW at all (it would cost a lookup per
+        package), within a region only the region's RWs' packages (through the RW region indexes)."""
+        if self.region is None:
+            return query
+        return query.where(Package.rw_id.in_(select(RW.id).where(self.column == self.region.id)))
+
 
 def resolve_scope(filters):
     """The Scope for the filters (a kecamatan wins over a kota); None when a code names no such region."""
@@ -116,17 +123,10 @@ def in_period(column, filters):
     return and_(*clauses)
 
 
-def _package_flags():
-    """Per RW: has a counted package, a funded one, a completed one, and its latest completion."""
-    counted = Package.status.in_(COUNTED_STATUSES)
-    return (
-        select(Package.rw_id.label("rw_id"),
-               func.max(case((counted, 1), else_=0)).label("counted"),
-               func.max(case((Package.status.in_(FUNDED), 1), else_=0)).label("funded"),
-               func.max(case((Package.status == PackageStatus.COMPLETED, 1), else_=0)).label("completed"),
-               func.max(Package.completed_at).label("completed_at"))
-        .group_by(Package.rw_id).subquery("flags")
-    )
+def has_package(scope, condition):
+    """SQL condition: the RW has a package in the scope meeting `condition`. A semi-join: the database builds the
+    list of such RWs once, which is cheaper than grouping every package by RW."""
+    return RW.id.in_(scope.packages(select(Package.rw_id).where(condition)))
 
 
 @dataclass
@@ -148,18 +148,23 @@ class LevelRow:
 
 def rws_by_level(scope):
     """One row per slum level (None for RWs never assessed): one statement."""
-    flags = _package_flags()
-    funded, completed = flags.c.funded == 1, flags.c.completed == 1
-    query = scope.rws(
-        select(RW.slum_level, func.count(RW.id), func.count(case((flags.c.counted == 1, RW.id))),
-               func.count(case((funded, RW.id))), func.count(case((completed, RW.id))),
-               func.coalesce(func.sum(RW.households), 0),
-               func.coalesce(func.sum(case((funded, RW.households), else_=0)), 0),
-               func.coalesce(func.sum(case((funded, RW.population), else_=0)), 0),
-               func.coalesce(func.sum(RW.area_ha), 0.0),
-               func.coalesce(func.sum(case((funded, RW.area_ha), else_=0.0)), 0.0),
-               func.coalesce(func.sum(case((completed, RW.area_ha), else_=0.0)), 0.0))
-        .select_from(RW).outerjoin(flags, flags.c.rw_id == RW.id).group_by(RW.slum_level)
+    flags = {name: case((has_package(scope, condition), 1), else_=0).label(name) for name, condition in (
+        ("counted", Package.status.in_(COUNTED_STATUSES)), ("funded", Package.status.in_(FUNDED)),
+        ("completed", Package.status == PackageStatus.COMPLETED))}
+    # OFFSET 0 keeps both planners from copying each RW's flags into every aggregate below that uses them.
+    rws = scope.rws(select(RW.slum_level, RW.households, RW.population, RW.area_ha, *flags.values()).offset(0)) \
+        .subquery("rws")
+    funded, completed = rws.c.funded == 1, rws.c.completed == 1
+    query = (
+        select(rws.c.slum_level, func.count(), func.coalesce(func.sum(rws.c.counted), 0),
+               func.coalesce(func.sum(rws.c.funded), 0), func.coalesce(func.sum(rws.c.completed), 0),
+               func.coalesce(func.sum(rws.c.households), 0),
+               func.coalesce(func.sum(case((funded, rws.c.households), else_=0)), 0),
+               func.coalesce(func.sum(case((funded, rws.c.population), else_=0)), 0),
+               func.coalesce(func.sum(rws.c.area_ha), 0.0),
+               func.coalesce(func.sum(case((funded, rws.c.area_ha), else_=0.0)), 0.0),
+               func.coalesce(func.sum(case((completed, rws.c.area_ha), else_=0.0)), 0.0))
+        .group_by(rws.c.slum_level)
     )
     rows = [LevelRow(level, *(int(v) for v in values[:7]), *(round(float(v), 2) for v in values[7:]))
             for level, *values in db.session.execute(query)]
@@ -184,11 +189,11 @@ def packages_by_status(scope):
     """Public packages (and cancelled ones that were public) per status, with money: one statement."""
     from app.services.catalogue import visible_clause
 
-    query = scope.rws(
+    query = scope.packages(
         select(Package.status, func.count(Package.id), *(func.coalesce(func.sum(column), 0) for column in (
             Package.estimate, Package.committed, Package.received, Package.spent,
             Package.estimate * Package.progress_pct)))
-        .select_from(Package).join(RW, RW.id == Package.rw_id).where(visible_clause()).group_by(Package.status)
+        .where(visible_clause()).group_by(Package.status)
     )
     return {status: StatusRow(status, *(int(v) for v in values)) for status, *values in db.session.execute(query)}
 
@@ -206,19 +211,25 @@ class BeforeAfter:
 
 def before_after(scope):
     """Mean baseline and latest scores of completed RWs reassessed after completion: one statement."""
-    flags = _package_flags()
-    first = (select(SlumAssessment.total_score).where(SlumAssessment.rw_id == RW.id)
-             .order_by(SlumAssessment.assessed_on, SlumAssessment.id).limit(1).scalar_subquery())
+    # Completion is final and the only status that sets completed_at, so an RW's latest completion is that of
+    # its completed packages, found through the status index.
+    done = scope.packages(
+        select(Package.rw_id.label("rw_id"), func.max(Package.completed_at).label("completed_at"))
+        .where(Package.status == PackageStatus.COMPLETED).group_by(Package.rw_id)
+    ).subquery("done")
     latest_on = select(func.max(SlumAssessment.assessed_on)).where(SlumAssessment.rw_id == RW.id).scalar_subquery()
-    rows = scope.rws(
-        select(first.label("before"), RW.slum_score, RW.slum_level, latest_on.label("latest_on"),
-               flags.c.completed_at)
-        .select_from(RW).join(flags, flags.c.rw_id == RW.id).where(flags.c.completed == 1)
+    # OFFSET 0 keeps both planners from merging this into the aggregate below, which repeats latest_on's lookup
+    # in each aggregate that uses it.
+    rows = (
+        select(RW.id.label("rw_id"), RW.slum_score, RW.slum_level, latest_on.label("latest_on"), done.c.completed_at)
+        .select_from(done).join(RW, RW.id == done.c.rw_id).offset(0)
     ).subquery("completed_rws")
     reassessed = rows.c.latest_on > func.date(rows.c.completed_at)
+    first = (select(SlumAssessment.total_score).where(SlumAssessment.rw_id == rows.c.rw_id)
+             .order_by(SlumAssessment.assessed_on, SlumAssessment.id).limit(1).scalar_subquery())
     row = db.session.execute(select(
         func.count(), func.count(case((reassessed, 1))),
-        func.avg(case((reassessed, rows.c.before))), func.avg(case((reassessed, rows.c.slum_score))),
+        func.avg(case((reassessed, first))), func.avg(case((reassessed, rows.c.slum_score))),
         func.count(case((and_(reassessed, rows.c.slum_level == SlumLevel.NONE), 1))),
     )).one()
     return BeforeAfter(int(row[0]), int(row[1]), _rounded(row[2]), _rounded(row[3]), int(row[4]))
@@ -239,23 +250,29 @@ class Flows:
     reports_verified: int = 0
 
 
-def flows(scope, filters):
-    """Ledger deltas, completions and verified reports in the period: two statements."""
-    in_scope = scope.rws(select(Package.id).join(RW, RW.id == Package.rw_id))
-    money = db.session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.committed_delta), 0),
-               func.coalesce(func.sum(LedgerEntry.received_delta), 0),
-               func.coalesce(func.sum(LedgerEntry.spent_delta), 0))
-        .where(in_period(LedgerEntry.created_at, filters),
-               *([LedgerEntry.package_id.in_(in_scope)] if scope.region is not None else
-                 [LedgerEntry.package_id.is_not(None)]))
-    ).one()
+def flows(scope, filters, months=None):
+    """Ledger deltas, completions and verified reports in the period: one statement, two without `months`.
+
+    `months` are by_month()'s rows for the same scope and filters: their sums are the period's money (entries
+    without any delta add nothing), which spares a second pass over the ledger."""
+    if months is None:
+        money = db.session.execute(
+            select(func.coalesce(func.sum(LedgerEntry.committed_delta), 0),
+                   func.coalesce(func.sum(LedgerEntry.received_delta), 0),
+                   func.coalesce(func.sum(LedgerEntry.spent_delta), 0))
+            .where(in_period(LedgerEntry.created_at, filters),
+                   LedgerEntry.package_id.in_(scope.packages(select(Package.id))) if scope.region is not None else
+                   LedgerEntry.package_id.is_not(None))
+        ).one()
+    else:
+        money = [sum(getattr(month, name) for month in months) for name in ("committed", "received", "spent")]
     counts = db.session.execute(select(
-        scope.rws(select(func.count(Package.id)).join(RW, RW.id == Package.rw_id)
-                  .where(in_period(Package.completed_at, filters))).scalar_subquery(),
-        scope.rws(select(func.count(ProgressReport.id)).join(Package, Package.id == ProgressReport.package_id)
-                  .join(RW, RW.id == Package.rw_id).where(in_period(ProgressReport.verified_at, filters),
-                                                          ProgressReport.status == "verified")).scalar_subquery(),
+        scope.packages(select(func.count(Package.id)).where(in_period(Package.completed_at, filters)))
+        .scalar_subquery(),
+        select(func.count(ProgressReport.id)).where(
+            in_period(ProgressReport.verified_at, filters), ProgressReport.status == "verified",
+            *([ProgressReport.package_id.in_(scope.packages(select(Package.id)))] if scope.region is not None else
+              [])).scalar_subquery(),
     )).one()
     return Flows(*(int(v) for v in money), int(counts[0]), int(counts[1]))
 

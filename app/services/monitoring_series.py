@@ -5,13 +5,28 @@ committed total among its work items by cost: an item counts ⌊committed × 10�
 subtotal (basis points keep the products inside 64-bit integers at national scale).
 """
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import BigInteger, Date, and_, case, cast, extract, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 
 from app.domain import WORK_ASPECTS, OrganisationKind, PackageStatus, ReportStatus, SlumLevel
 from app.extensions import db
-from app.models import RW, LedgerEntry, Organisation, Package, ProgressReport, Region, WorkItem
-from app.services.monitoring import in_period
+from app.models import RW, LedgerEntry, LedgerMonth, Organisation, Package, ProgressReport, Region, WorkItem
+from app.services.csv_export import JAKARTA_OFFSET
+from app.services.monitoring import has_package, utc_bounds
 from app.services.stats import COUNTED_STATUSES
 
 REPORT_INTERVAL_DAYS = 30  # an active package reports at least monthly
@@ -50,16 +65,13 @@ class RegionRow:
 def by_region(scope):
     """A row per child region (kota → kecamatan → kelurahan), ranked by severe RWs without funding."""
     counted = Package.status.in_(COUNTED_STATUSES)
-    per_rw = (
-        select(Package.rw_id.label("rw_id"), func.sum(case((counted, Package.committed), else_=0)).label("money"))
-        .group_by(Package.rw_id).subquery("per_rw")
-    )
     severe = RW.slum_level == SlumLevel.BERAT
+    pledged = has_package(scope, and_(counted, Package.committed > 0))
     rw_rows = scope.rws(
         select(scope.child_column.label("region_id"), func.count(RW.id).label("rws"),
                func.count(case((severe, RW.id))).label("severe"),
-               func.count(case((and_(severe, func.coalesce(per_rw.c.money, 0) == 0), RW.id))).label("unfunded"))
-        .select_from(RW).outerjoin(per_rw, per_rw.c.rw_id == RW.id).group_by(scope.child_column)
+               func.count(case((and_(severe, ~pledged), RW.id))).label("unfunded"))
+        .group_by(scope.child_column)
     ).subquery("rw_rows")
     statuses = scope.rws(
         select(scope.child_column.label("region_id"), Package.status, func.count(Package.id),
@@ -99,9 +111,9 @@ def by_aspect(scope):
     # Typed as BIGINT throughout, so both dialects divide as integers (PostgreSQL would otherwise FLOOR a float).
     share = cast(Package.committed, BigInteger) * BASIS // cast(func.nullif(Package.estimate, 0), BigInteger)
     committed = func.coalesce(func.sum(cast(WorkItem.subtotal, BigInteger) * share // BASIS), 0)
-    query = scope.rws(
+    query = scope.packages(
         select(WorkItem.aspect, func.sum(WorkItem.subtotal), committed)
-        .select_from(WorkItem).join(Package, Package.id == WorkItem.package_id).join(RW, RW.id == Package.rw_id)
+        .select_from(WorkItem).join(Package, Package.id == WorkItem.package_id)
         .where(Package.status.in_(COUNTED_STATUSES)).group_by(WorkItem.aspect)
     )
     found = {aspect: (int(need), int(committed)) for aspect, need, committed in db.session.execute(query)}
@@ -126,17 +138,59 @@ class MonthRow:
 
 
 def by_month(scope, filters):
-    """Committed, received and spent per Jakarta month from the ledger, oldest first."""
-    month = _month(LedgerEntry.created_at).label("month")
-    query = (select(month, func.sum(LedgerEntry.committed_delta), func.sum(LedgerEntry.received_delta),
-                    func.sum(LedgerEntry.spent_delta))
-             .where(in_period(LedgerEntry.created_at, filters), LedgerEntry.package_id.is_not(None),
-                    or_(LedgerEntry.committed_delta != 0, LedgerEntry.received_delta != 0,
-                        LedgerEntry.spent_delta != 0))
-             .group_by(month).order_by(month))
-    if scope.region is not None:
-        query = query.where(LedgerEntry.package_id.in_(scope.rws(select(Package.id).join(RW, RW.id == Package.rw_id))))
+    """Committed, received and spent per Jakarta month, oldest first: the months the period covers whole from the
+    ledger's monthly sums (LedgerMonth), the part-months at its ends from the ledger itself. One statement."""
+    whole, edges = _whole_months(filters)
+    parts = []
+    if whole is not None:
+        first, last = whole
+        parts.append(_scoped(scope, LedgerMonth.package_id, select(
+            LedgerMonth.month.label("month"), LedgerMonth.committed.label("committed"),
+            LedgerMonth.received.label("received"), LedgerMonth.spent.label("spent"))
+            .where(*([LedgerMonth.month >= first] if first else []), *([LedgerMonth.month < last] if last else []))))
+    if edges:
+        parts.append(_scoped(scope, LedgerEntry.package_id, select(
+            _month(LedgerEntry.created_at).label("month"), LedgerEntry.committed_delta.label("committed"),
+            LedgerEntry.received_delta.label("received"), LedgerEntry.spent_delta.label("spent"))
+            .where(LedgerEntry.package_id.is_not(None),
+                   or_(*(and_(*([LedgerEntry.created_at >= start] if start else []),
+                                *([LedgerEntry.created_at < end] if end else [])) for start, end in edges)),
+                   or_(LedgerEntry.committed_delta != 0, LedgerEntry.received_delta != 0,
+                       LedgerEntry.spent_delta != 0))))
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("money")
+    query = (select(rows.c.month, func.sum(rows.c.committed), func.sum(rows.c.received), func.sum(rows.c.spent))
+             .group_by(rows.c.month).order_by(rows.c.month))
     return [MonthRow(m, int(c), int(r), int(s)) for m, c, r, s in db.session.execute(query)]
+
+
+def _scoped(scope, package_column, query):
+    """Limit a query over rows of packages (by `package_column`) to the scope."""
+    return query if scope.region is None else query.where(package_column.in_(scope.packages(select(Package.id))))
+
+
+def _whole_months(filters):
+    """((first, after) 'YYYY-MM' of the Jakarta months the period covers whole, either None when open) or None,
+    and the [start, end) UTC ranges of the part-months left at its ends."""
+    start, end = utc_bounds(filters)
+    first = filters.date_from and _month_start(filters.date_from, 0 if filters.date_from.day == 1 else 1)
+    after = filters.date_to and _month_start(filters.date_to + timedelta(days=1), 0)
+    if first and after and first >= after:
+        return None, [(start, end)]
+    edges = []
+    if first and first != filters.date_from:
+        edges.append((start, _utc(first)))
+    if after and after != filters.date_to + timedelta(days=1):
+        edges.append((_utc(after), end))
+    return (first and f"{first:%Y-%m}", after and f"{after:%Y-%m}"), edges
+
+
+def _month_start(day, months_on):
+    month = day.month - 1 + months_on
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _utc(day):
+    return datetime.combine(day, datetime.min.time()) - JAKARTA_OFFSET
 
 
 def _day_number(value, jakarta=False):
@@ -188,9 +242,16 @@ def aggregators(scope, today):
     active = Package.status.in_((PackageStatus.FUNDED, PackageStatus.IN_PROGRESS))
     in_progress = Package.status == PackageStatus.IN_PROGRESS
     today_n = _today_number(today)
-    last_report = (select(func.max(ProgressReport.report_date)).where(
-        ProgressReport.package_id == Package.id, ProgressReport.status != ReportStatus.REJECTED).scalar_subquery())
-    since = func.coalesce(_day_number(last_report), _day_number(Package.started_at, jakarta=True))
+    # The latest report of each package in progress, grouped once (a lookup per package would be planned as
+    # if for every package, and sends PostgreSQL's estimate past its JIT threshold).
+    reports = scope.packages(
+        select(ProgressReport.package_id.label("package_id"),
+               func.max(ProgressReport.report_date).label("report_date"))
+        .join(Package, Package.id == ProgressReport.package_id)
+        .where(Package.status == PackageStatus.IN_PROGRESS, ProgressReport.status != ReportStatus.REJECTED)
+        .group_by(ProgressReport.package_id)
+    ).subquery("last_report")
+    since = func.coalesce(_day_number(reports.c.report_date), _day_number(Package.started_at, jakarta=True))
     overdue = and_(in_progress, today_n - since > REPORT_INTERVAL_DAYS)
     dated = and_(in_progress, Package.planned_start.is_not(None), Package.planned_end > Package.planned_start)
     start_n, end_n = _day_number(Package.planned_start), _day_number(Package.planned_end)
@@ -200,7 +261,7 @@ def aggregators(scope, today):
     completed = Package.status == PackageStatus.COMPLETED
     completed_dated = and_(completed, Package.planned_end.is_not(None))
     on_time = and_(completed_dated, _day_number(Package.completed_at, jakarta=True) < end_n + 1)
-    query = scope.rws(
+    query = scope.packages(
         select(Organisation.name, func.count(case((managed, Package.id))), func.count(case((active, Package.id))),
                func.count(case((completed, Package.id))),
                *(func.coalesce(func.sum(case((managed, column), else_=0)), 0) for column in (
@@ -209,7 +270,7 @@ def aggregators(scope, today):
                func.avg(case((dated, lag))), func.count(case((completed_dated, 1))),
                func.count(case((on_time, 1))))
         .select_from(Package).join(Organisation, Organisation.id == Package.aggregator_id)
-        .join(RW, RW.id == Package.rw_id)
+        .outerjoin(reports, reports.c.package_id == Package.id)
         .where(Organisation.kind == OrganisationKind.AGGREGATOR, Package.status != PackageStatus.DRAFT)
         .group_by(Organisation.id, Organisation.name)
     )

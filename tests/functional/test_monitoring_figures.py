@@ -1,7 +1,7 @@
 """Every dashboard figure equals an independent computation from the ledger and the tables, on random data."""
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,8 +9,18 @@ from sqlalchemy import select
 
 from app.domain import WORK_ASPECTS, PackageStatus, PledgeStatus, ReportStatus, Role
 from app.extensions import db
-from app.models import RW, LedgerEntry, Package, Pledge, ProgressReport, Region, SlumAssessment
-from app.services import dashboard, lifecycle, monitoring, pledging, progress, regions, spending
+from app.models import RW, LedgerEntry, LedgerMonth, Package, Pledge, ProgressReport, Region, SlumAssessment
+from app.services import (
+    dashboard,
+    ledger,
+    lifecycle,
+    monitoring,
+    monitoring_series,
+    pledging,
+    progress,
+    regions,
+    spending,
+)
 from app.services.csv_export import JAKARTA_OFFSET
 from app.services.packages import ItemInput, create_package
 from app.services.stats import COUNTED_STATUSES
@@ -249,3 +259,59 @@ def test_region_rows_and_the_severe_unfunded_question(make):
     assert board.regions[0].severe_unfunded >= board.regions[-1].severe_unfunded
     assert unfunded.slum_level == "berat"
     assert db.session.scalar(select(Pledge.status)) == PledgeStatus.PLEDGED
+
+
+PERIODS = [(None, None), (date(2025, 1, 1), date(2025, 2, 28)), (date(2025, 1, 15), date(2025, 3, 3)),
+           (date(2025, 2, 3), date(2025, 2, 20)), (None, date(2025, 2, 10)), (date(2025, 1, 31), None),
+           (date(2025, 2, 1), date(2025, 2, 1)), (date(2024, 12, 1), date(2025, 3, 31)), (date(2025, 3, 1), None)]
+
+
+@pytest.mark.parametrize("seed", [5, 77])
+def test_monthly_sums_follow_the_ledger_and_any_period_cuts_months_at_jakarta_midnight(make, seed):
+    """LedgerMonth, kept by the database's triggers for every insert (one by one or many in a statement), equals
+    the ledger summed per package and Jakarta month; the series and flows of any period (whole months from it,
+    part-months from the ledger) equal the entries of that period, nationally and for a kota."""
+    rng = random.Random(seed)
+    east, north = make.region_tree("31.75"), make.region_tree("31.72")
+    packages = [make.package(rw_=make.rw(kelurahan=rng.choice([east, north]))) for _ in range(4)]
+    boundary = datetime(2025, 1, 31, 17, 0)  # 1 February 00:00 in Jakarta
+    for _batch in range(12):
+        for _ in range(rng.randint(1, 8)):
+            moment = boundary + timedelta(days=rng.randint(-75, 75), hours=rng.choice([0, 0, -7, 6, 12]),
+                                          seconds=rng.choice([0, 0, -1, 1]))
+            deltas = [rng.choice([0, 0, 1, -1]) * rng.randint(1, 9) * 1_000_000 for _ in range(3)]
+            package = rng.choice(packages + [None])
+            entry = ledger.record("test.money", package or packages[0], package_id=package and package.id,
+                                  committed=deltas[0], received=deltas[1], spent=deltas[2])
+            entry.created_at = moment
+        db.session.commit()
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.package_id.is_not(None))).all()
+    moment = lambda entry: entry.created_at.replace(tzinfo=None)  # noqa: E731
+    money = lambda entry: (entry.committed_delta, entry.received_delta, entry.spent_delta)  # noqa: E731
+    expected = defaultdict(lambda: [0, 0, 0])
+    for entry in entries:
+        if any(money(entry)):
+            row = expected[(entry.package_id, f"{moment(entry) + JAKARTA_OFFSET:%Y-%m}")]
+            for n, value in enumerate(money(entry)):
+                row[n] += value
+    assert {(m.package_id, m.month): [m.committed, m.received, m.spent]
+            for m in db.session.scalars(select(LedgerMonth))} == expected
+    kota_id = db.session.scalar(select(Region.id).where(Region.code == "31.75"))
+    in_kota = {p.id for p in packages if p.rw.kota_id == kota_id}
+    for date_from, date_to in PERIODS:
+        for kota in (None, "31.75"):
+            filters = monitoring.Filters(kota=kota, date_from=date_from, date_to=date_to)
+            start, end = monitoring.utc_bounds(filters)
+            months = defaultdict(lambda: [0, 0, 0])
+            for entry in entries:
+                if (any(money(entry)) and (kota is None or entry.package_id in in_kota)
+                        and (start is None or moment(entry) >= start) and (end is None or moment(entry) < end)):
+                    for n, value in enumerate(money(entry)):
+                        months[f"{moment(entry) + JAKARTA_OFFSET:%Y-%m}"][n] += value
+            scope = monitoring.resolve_scope(filters)
+            got = monitoring_series.by_month(scope, filters)
+            assert {row.month: [row.committed, row.received, row.spent] for row in got} == months, filters
+            assert [row.month for row in got] == sorted(months)
+            flows = monitoring.flows(scope, filters)
+            assert [flows.committed, flows.received, flows.spent] == [sum(v[n] for v in months.values())
+                                                                      for n in range(3)], filters
