@@ -79,6 +79,9 @@ class Config:
         # The goal the dashboard measures against: at most this % of slum RWs left by the end of that year.
         self.PROGRAMME_TARGET_PCT = int(env.get("PROGRAMME_TARGET_PCT", 0))
         self.PROGRAMME_TARGET_YEAR = int(env.get("PROGRAMME_TARGET_YEAR", 2030))
+        # Dashboard figures are reused for this many seconds per worker (served up to twice as old while a
+        # background thread recomputes them; app/services/dashboard_cache.py); 0 computes every view afresh.
+        self.DASHBOARD_CACHE_SECONDS = int(env.get("DASHBOARD_CACHE_SECONDS", 300))
 
     def default_secret_key(self):
         """Development and tests keep a generated key in the instance folder."""
@@ -105,6 +108,7 @@ class TestingConfig(Config):
             normalise_database_url(url) if url else f"sqlite:///{Path(self.INSTANCE_PATH) / 'test.db'}"
         )
         self.RATELIMIT_ENABLED = False
+        self.DASHBOARD_CACHE_SECONDS = 0  # tests read figures right after writing them; the cache has its own
         self.WTF_CSRF_ENABLED = False
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 test-only constant  # nosec B105
 

@@ -71,7 +71,7 @@ def register_extensions(app):
     from flask_babel import lazy_gettext
 
     from app import models  # noqa: F401 - registers every table on the metadata
-    from app.services import accounts
+    from app.services import accounts, dashboard_cache
 
     db.init_app(app)
     with app.app_context():
@@ -86,6 +86,7 @@ def register_extensions(app):
     login_manager.session_protection = "strong"
     login_manager.user_loader(accounts.load_user_from_session)
     login_manager.login_message = lazy_gettext("Please sign in to open that page.")
+    dashboard_cache.init_app(app)
 
 
 def configure_sqlite(engine):

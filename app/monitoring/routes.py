@@ -9,8 +9,7 @@ from app.services.csv_export import dated_filename
 
 def _board():
     filters, errors = monitoring.parse_filters(request.args)
-    config = current_app.config
-    board = dashboard.build(filters, config["PROGRAMME_TARGET_PCT"], config["PROGRAMME_TARGET_YEAR"])
+    board = dashboard.current(filters)
     if board is None:
         abort(404)
     return filters, errors, board

@@ -1,7 +1,11 @@
 """The monitoring dashboard as one object: every figure for a scope and period (a fixed number of statements)."""
 from dataclasses import dataclass
+from datetime import datetime
 
-from app.services import monitoring, monitoring_series, stats
+from flask import current_app
+
+from app.db_types import utcnow
+from app.services import dashboard_cache, monitoring, monitoring_series, stats
 from app.services.progress import jakarta_today
 
 
@@ -21,6 +25,7 @@ class Dashboard:
     months: list
     aggregators: list
     kotas: list
+    as_of: datetime  # when the figures were computed (UTC)
 
     def total(self, name, statuses=stats.COUNTED_STATUSES):
         """Σ of a StatusRow attribute over the counted statuses (need, committed, received, spent…)."""
@@ -37,8 +42,17 @@ class Dashboard:
         return sum(getattr(row, name) for row in self.levels)
 
 
+def current(filters):
+    """The dashboard for the filters as a page shows it: recent figures from the per-process cache
+    (`dashboard_cache`), else built now; None when a region code names no region."""
+    config, today = current_app.config, jakarta_today()
+    target = (config["PROGRAMME_TARGET_PCT"], config["PROGRAMME_TARGET_YEAR"])
+    return dashboard_cache.fetch((filters, today, target), lambda: build(filters, *target, today=today))
+
+
 def build(filters, target_pct, target_year, today=None):
-    """Every figure for the filters; None when a region code names no region."""
+    """Every figure for the filters, computed now; None when a region code names no region."""
+    as_of = utcnow()
     scope = monitoring.resolve_scope(filters)
     if scope is None:
         return None
@@ -51,6 +65,7 @@ def build(filters, target_pct, target_year, today=None):
         target=monitoring.target(levels, scope, target_pct, target_year, today),
         regions=monitoring_series.by_region(scope), aspects=monitoring_series.by_aspect(scope),
         months=months, aggregators=monitoring_series.aggregators(scope, today), kotas=stats.kotas_with_rws(),
+        as_of=as_of,
     )
 
 

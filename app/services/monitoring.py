@@ -70,11 +70,20 @@ def parse_filters(args):
     return Filters(**values), errors
 
 
+@dataclass(frozen=True)
+class Place:
+    """The scope's region as plain values, so a dashboard outlives the session that read it."""
+
+    id: int
+    code: str
+    name: str
+
+
 @dataclass
 class Scope:
     """The region the figures cover: a kota, a kecamatan, or everywhere (None)."""
 
-    region: Region | None
+    region: Place | None
     column: object  # RW.kota_id or RW.kecamatan_id
     child_column: object  # what the breakdown table groups by
     child_level: str
@@ -94,14 +103,18 @@ class Scope:
 def resolve_scope(filters):
     """The Scope for the filters (a kecamatan wins over a kota); None when a code names no such region."""
     if filters.kecamatan:
-        region = db.session.scalar(select(Region).where(Region.code == filters.kecamatan,
-                                                        Region.level == "kecamatan"))
+        region = _place(filters.kecamatan, "kecamatan")
         return None if region is None else Scope(region, RW.kecamatan_id, RW.kelurahan_id, "kelurahan")
     if filters.kota:
-        region = db.session.scalar(select(Region).where(Region.code == filters.kota,
-                                                        Region.level == "kabupaten_kota"))
+        region = _place(filters.kota, "kabupaten_kota")
         return None if region is None else Scope(region, RW.kota_id, RW.kecamatan_id, "kecamatan")
     return Scope(None, None, RW.kota_id, "kabupaten_kota")
+
+
+def _place(code, level):
+    row = db.session.execute(select(Region.id, Region.code, Region.name)
+                             .where(Region.code == code, Region.level == level)).first()
+    return None if row is None else Place(*row)
 
 
 def utc_bounds(filters):

@@ -101,9 +101,13 @@ class AspectRow:
     """Need and committed money for one aspect."""
 
     aspect: str
-    label: str
     need: int
     committed: int
+
+    @property
+    def label(self):
+        """The aspect's name in the reader's language (a cached dashboard may be read in either)."""
+        return WORK_ASPECTS[self.aspect]
 
 
 def by_aspect(scope):
@@ -117,7 +121,7 @@ def by_aspect(scope):
         .where(Package.status.in_(COUNTED_STATUSES)).group_by(WorkItem.aspect)
     )
     found = {aspect: (int(need), int(committed)) for aspect, need, committed in db.session.execute(query)}
-    return [AspectRow(aspect, str(label), *found[aspect]) for aspect, label in WORK_ASPECTS.items() if aspect in found]
+    return [AspectRow(aspect, *found[aspect]) for aspect in WORK_ASPECTS if aspect in found]
 
 
 def _month(column):
