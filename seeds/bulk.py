@@ -58,7 +58,7 @@ def _sqlite_value(value):
 
         return json.dumps(value)
     if hasattr(value, "isoformat") and hasattr(value, "hour"):
-        return value.replace(tzinfo=None).isoformat(sep=" ")
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")  # as SQLAlchemy writes it
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -127,3 +127,22 @@ def test_synthetic_size_must_be_positive(runner, bad):
     result = runner.invoke(args=["seed", "--synthetic", bad])
     assert result.exit_code == 2
     assert count(RW) == 0
+
+
+def test_bulk_rows_compare_like_orm_rows_at_a_whole_second(make):
+    """A bulk-loaded timestamp on a whole second must still fall inside a period that starts on it (SQLite keeps
+    datetimes as text: without the microseconds it would sort before the bound the ORM sends)."""
+    from datetime import datetime
+
+    from seeds.bulk import IdAllocator, insert_rows
+
+    package = make.package()
+    table = LedgerEntry.__table__
+    boundary = datetime(2025, 1, 1, 17, 0, 0)  # midnight in Jakarta
+    insert_rows(table, ["id", "created_at", "action", "subject_type", "subject_id", "package_id", "committed_delta",
+                        "received_delta", "spent_delta"],
+                [(IdAllocator(table).take(1)[0], boundary, "pledge.created", "pledges", 1, package.id, 5, 0, 0)])
+    db.session.commit()
+    found = db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.created_at >= boundary,
+                                                                       LedgerEntry.created_at < datetime(2025, 1, 2)))
+    assert found == 1
