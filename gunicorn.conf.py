@@ -75,3 +75,15 @@ def post_fork(server, worker):
     with module.app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)  # forget the parent's connections without closing them under it
+
+
+def post_worker_init(worker):
+    """Start computing the national dashboard in the background, so the worker's first visitor finds it ready
+    (it takes seconds at national scale; app/services/dashboard_cache.py)."""
+    import sys
+
+    module = sys.modules.get("wsgi")
+    if module is not None:
+        from app.services import dashboard
+
+        dashboard.warm(module.app)

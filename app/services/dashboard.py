@@ -45,9 +45,23 @@ class Dashboard:
 def current(filters):
     """The dashboard for the filters as a page shows it: recent figures from the per-process cache
     (`dashboard_cache`), else built now; None when a region code names no region."""
-    config, today = current_app.config, jakarta_today()
+    return dashboard_cache.fetch(*_cached(filters, current_app.config))
+
+
+def warm(app):
+    """Start building the national dashboard in a background thread, so a new worker process's first visitor
+    finds it ready (gunicorn's post_worker_init); False when the cache is off or a build is under way."""
+    if app.config["DASHBOARD_CACHE_SECONDS"] <= 0:
+        return False
+    key, compute = _cached(monitoring.Filters(), app.config)
+    return dashboard_cache.cache(app).refresh(key, lambda: dashboard_cache.in_context(app, compute))
+
+
+def _cached(filters, config):
+    """(cache key, build) for the filters: the key holds the Jakarta day and the target settings too."""
+    today = jakarta_today()
     target = (config["PROGRAMME_TARGET_PCT"], config["PROGRAMME_TARGET_YEAR"])
-    return dashboard_cache.fetch((filters, today, target), lambda: build(filters, *target, today=today))
+    return (filters, today, target), lambda: build(filters, *target, today=today)
 
 
 def build(filters, target_pct, target_year, today=None):

@@ -114,7 +114,7 @@ def fetch(key, compute):
     entry = store.get(key)
     if entry is not None and now - entry.built_at <= 2 * max_age:
         if now - entry.built_at > max_age:
-            store.refresh(key, lambda: _in_context(app, compute))
+            store.refresh(key, lambda: in_context(app, compute))
         return entry.board
     board = compute()
     if board is not None:
@@ -122,7 +122,8 @@ def fetch(key, compute):
     return board
 
 
-def _in_context(app, compute):
+def in_context(app, compute):
+    """`compute()` inside an app context of its own (a background thread's); None, logged, if it fails."""
     with app.app_context():
         try:
             return compute()

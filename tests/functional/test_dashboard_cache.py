@@ -148,3 +148,16 @@ def test_one_background_refresh_per_key():
     release.set()
     store.wait()
     assert calls == [1] and store.get("a").board == "fresh"
+
+
+def test_a_new_worker_warms_the_national_figures(app, client, make, clock):
+    pledge(make, make.package(300_000_000), 100_000_000)
+    assert dashboard.warm(app) is True
+    dashboard_cache.cache(app).wait()
+    assert queries_for(client, "/transparency") == 0  # the first visitor finds them ready
+    assert committed(client) == 100_000_000
+
+
+def test_no_warming_with_the_cache_off(app):
+    assert dashboard.warm(app) is False
+    assert not dashboard_cache.cache(app)._entries
