@@ -73,6 +73,7 @@ def register_extensions(app):
     from app import models  # noqa: F401 - registers every table on the metadata
     from app.services import accounts, dashboard_cache
 
+    postgres_session_options(app.config)
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -87,6 +88,19 @@ def register_extensions(app):
     login_manager.user_loader(accounts.load_user_from_session)
     login_manager.login_message = lazy_gettext("Please sign in to open that page.")
     dashboard_cache.init_app(app)
+
+
+def postgres_session_options(config):
+    """Hand POSTGRES_OPTIONS to each PostgreSQL connection (libpq `options`), unless the engine options or the
+    database URL already set some."""
+    options = config.get("POSTGRES_OPTIONS")
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    engine_options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(engine_options.get("connect_args") or {})
+    if not options or not uri.startswith("postgresql") or "options=" in uri or "options" in connect_args:
+        return
+    engine_options["connect_args"] = {**connect_args, "options": options}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
 
 def configure_sqlite(engine):

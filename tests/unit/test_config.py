@@ -84,3 +84,31 @@ def test_factory_builds_an_app_from_a_config_object(tmp_path):
     assert app.instance_path == str(tmp_path)
     assert {"main", "auth", "admin"} <= set(app.blueprints)
     assert {"rupiah", "rupiah_short"} <= set(app.jinja_env.filters)
+
+
+@pytest.mark.parametrize(("uri", "engine_options", "expected"), [
+    ("postgresql+psycopg://u@db/rukun", {"pool_pre_ping": True}, {"pool_pre_ping": True,
+                                                                  "connect_args": {"options": "-c jit=off"}}),
+    ("postgresql+psycopg://u@db/rukun?options=-c%20jit%3Don", {}, {}),  # the URL's own options win
+    ("postgresql+psycopg://u@db/rukun", {"connect_args": {"options": "-c work_mem=64MB"}},
+     {"connect_args": {"options": "-c work_mem=64MB"}}),
+    ("sqlite:////tmp/x.db", {}, {}),
+])
+def test_postgres_sessions_get_the_configured_options(uri, engine_options, expected):
+    from app import postgres_session_options
+
+    config = {"SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+              "POSTGRES_OPTIONS": "-c jit=off"}
+    postgres_session_options(config)
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == expected
+
+
+def test_the_suites_database_session_has_them(app):
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(text("SHOW jit")) == "off"
+    else:
+        assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
