@@ -78,12 +78,12 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Start computing the national dashboard in the background, so the worker's first visitor finds it ready
-    (it takes seconds at national scale; app/services/dashboard_cache.py)."""
+    """Keep the national dashboard computed in the background, from now and every DASHBOARD_CACHE_SECONDS, so
+    no visitor waits for it (it takes about a second at national scale; app/services/dashboard_cache.py)."""
     import sys
 
     module = sys.modules.get("wsgi")
     if module is not None:
         from app.services import dashboard
 
-        dashboard.warm(module.app)
+        dashboard.keep_warm(module.app)

@@ -1,4 +1,5 @@
 """The monitoring dashboard as one object: every figure for a scope and period (a fixed number of statements)."""
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,12 +50,33 @@ def current(filters):
 
 
 def warm(app):
-    """Start building the national dashboard in a background thread, so a new worker process's first visitor
-    finds it ready (gunicorn's post_worker_init); False when the cache is off or a build is under way."""
+    """Start building the national dashboard in a background thread, so the next visitor finds it ready; False
+    when the cache is off or a build is under way."""
     if app.config["DASHBOARD_CACHE_SECONDS"] <= 0:
         return False
     key, compute = _cached(monitoring.Filters(), app.config)
     return dashboard_cache.cache(app).refresh(key, lambda: dashboard_cache.in_context(app, compute))
+
+
+def keep_warm(app, stop=None):
+    """A worker process's keeper (gunicorn's post_worker_init starts it): rebuild the national dashboard now and
+    every DASHBOARD_CACHE_SECONDS, so no visitor waits the seconds it takes, not the first one, not one after
+    a quiet hour. Returns the daemon thread (None when the cache is off); setting `stop` ends it."""
+    interval = app.config["DASHBOARD_CACHE_SECONDS"]
+    if interval <= 0:
+        return None
+    stop = stop or threading.Event()
+
+    def keep():
+        while True:
+            warm(app)
+            dashboard_cache.cache(app).wait()
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=keep, name="dashboard-keeper", daemon=True)
+    thread.start()
+    return thread
 
 
 def _cached(filters, config):

@@ -10,6 +10,8 @@ DASHBOARD_CACHE_SECONDS (0 turns the cache off: every view computes afresh):
 - older still, or never built: computed before the page is served.
 
 So figures are never more than twice DASHBOARD_CACHE_SECONDS old, and the page says when they were computed.
+Under gunicorn each worker also keeps the national figures computed (`dashboard.keep_warm`), so even the first
+visitor, or one after a quiet hour, finds them ready.
 The key is the filters, the Jakarta day (the period's "today" and overdue reports depend on it) and the target
 settings. Entries hold plain values only (no ORM objects, no translated text), so any request may read them.
 """

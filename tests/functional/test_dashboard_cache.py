@@ -2,6 +2,7 @@
 and before the page when older than twice that; the page says when its figures were computed."""
 import json
 import re
+import threading
 
 import pytest
 
@@ -136,7 +137,7 @@ def test_the_cache_keeps_the_newest_build_and_a_bounded_number():
 
 def test_one_background_refresh_per_key():
     store = dashboard_cache.DashboardCache()
-    release, calls = __import__("threading").Event(), []
+    release, calls = threading.Event(), []
 
     def compute():
         calls.append(1)
@@ -158,6 +159,18 @@ def test_a_new_worker_warms_the_national_figures(app, client, make, clock):
     assert committed(client) == 100_000_000
 
 
+def test_the_keeper_rebuilds_the_national_figures_until_stopped(app, client, make, clock):
+    pledge(make, make.package(300_000_000), 100_000_000)
+    stop = threading.Event()
+    stop.set()  # one round, then the keeper's wait for the next returns at once
+    thread = dashboard.keep_warm(app, stop)
+    thread.join()
+    assert not thread.is_alive()
+    assert queries_for(client, "/transparency") == 0
+    assert committed(client) == 100_000_000
+
+
 def test_no_warming_with_the_cache_off(app):
     assert dashboard.warm(app) is False
+    assert dashboard.keep_warm(app) is None
     assert not dashboard_cache.cache(app)._entries
