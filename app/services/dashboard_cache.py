@@ -86,11 +86,6 @@ class DashboardCache:
         for thread in threads:
             thread.join()
 
-    def clear(self):
-        """Forget every dashboard."""
-        with self._lock:
-            self._entries.clear()
-
 
 def init_app(app):
     """Give the app its own cache (each app, as each test's, starts empty)."""
