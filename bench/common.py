@@ -17,6 +17,41 @@ def server_url():
     return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
 
 
+PG_DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def bench_server(database):
+    """(an AUTOCOMMIT engine on the server's `postgres` database, the URL of `database` on the same server) for
+    the server of BENCH_DATABASE_URL / TEST_DATABASE_URL (default: the local one). Only databases named bench*
+    are ever touched."""
+    if not database.startswith("bench"):
+        raise SystemExit(f"refusing to use the database {database!r} for a benchmark")
+    parts = urlsplit(normalise_database_url(server_url() or PG_DEFAULT_SERVER))
+    admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
+    return admin, urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def chosen_databases(variable):
+    """The kinds named in the environment `variable` (default both), without PostgreSQL when no server
+    answers (said on stdout)."""
+    chosen = os.environ.get(variable, "sqlite,postgresql").split(",")
+    if "postgresql" in chosen:
+        try:
+            admin, _url = bench_server("bench")
+            with admin.connect():
+                pass
+            admin.dispose()
+        except Exception as error:  # noqa: BLE001 - no server: say so, run SQLite only
+            print(f"PostgreSQL unavailable ({error.__class__.__name__}); SQLite only", flush=True)
+            chosen.remove("postgresql")
+    return chosen
+
+
+def ms(seconds):
+    """Seconds as milliseconds for a table: whole above 10 ms, one decimal below."""
+    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
+
+
 def databases():
     """The database kinds to run: always SQLite, PostgreSQL when a server is configured."""
     return ["sqlite", "postgresql"] if server_url() else ["sqlite"]

@@ -36,10 +36,10 @@ import time
 from collections import defaultdict, namedtuple
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from flask_migrate import upgrade
-from sqlalchemy import bindparam, create_engine, event, func, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.orm import selectinload
 
 from app import create_app
@@ -63,9 +63,9 @@ from app.services.csv_export import JAKARTA_OFFSET
 from app.services.monitoring_series import BASIS
 from app.services.progress import jakarta_today
 from app.services.stats import COUNTED_STATUSES
-from bench.common import server_url, table
+from bench.common import bench_server, chosen_databases, ms, table
 from bench.matching import Statements, measure, p95
-from config import TestingConfig, normalise_database_url
+from config import TestingConfig
 from seeds.bulk import IdAllocator, analyze, insert_rows, sync_sequences, tune_for_bulk_load
 from seeds.synthetic import ASSESSMENT_COLUMNS, LEDGER_COLUMNS
 
@@ -79,7 +79,6 @@ PG_DATABASE = os.environ.get("BENCH_DASHBOARD_DB", "bench_dashboard")
 # Server-side settings to try (not the app's): e.g. "-c jit=off -c random_page_cost=1.1", and SQLite's page cache.
 PG_OPTIONS = os.environ.get("BENCH_DASHBOARD_PG_OPTIONS", "")
 SQLITE_CACHE_MB = int(os.environ.get("BENCH_DASHBOARD_SQLITE_CACHE_MB", 0))
-PG_DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 FUNDED = (PackageStatus.FUNDED, PackageStatus.IN_PROGRESS, PackageStatus.COMPLETED)
 PARTS = {monitoring: ("resolve_scope", "rws_by_level", "packages_by_status", "before_after", "flows", "target"),
@@ -87,13 +86,6 @@ PARTS = {monitoring: ("resolve_scope", "rws_by_level", "packages_by_status", "be
 
 
 # --- the database -----------------------------------------------------------------------------------------
-
-def _server():
-    if not PG_DATABASE.startswith("bench"):
-        raise SystemExit(f"refusing to use the database {PG_DATABASE!r} for a benchmark")
-    parts = urlsplit(normalise_database_url(server_url() or PG_DEFAULT_SERVER))
-    admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
-    return admin, urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
 
 
 def _pg(admin, sql):
@@ -120,7 +112,7 @@ def synthetic_app(kind):
     sqlite_file = instance / f"synthetic-{PACKAGES}.db"
     admin = None
     if kind == "postgresql":
-        admin, config.SQLALCHEMY_DATABASE_URI = _server()
+        admin, config.SQLALCHEMY_DATABASE_URI = bench_server(PG_DATABASE)
         if not _pg(admin, "SELECT 1 FROM pg_database WHERE datname = :name"):
             _pg(admin, f"CREATE DATABASE {PG_DATABASE}")
         if PG_OPTIONS:
@@ -662,14 +654,14 @@ def run(kind):
                 assert response.status_code == 200, (url, response.status_code)
                 result["measurements"].append({"scope": name, "operation": "page", "implementation": "sql",
                                                "url": url, "bytes": len(response.data), **figures})
-                print(f"[{kind}] {name}: build {_ms(result['measurements'][-2]['median_s'])} ms, page "
-                      f"{_ms(figures['median_s'])} ms ({figures['statements']} statements)", flush=True)
+                print(f"[{kind}] {name}: build {ms(result['measurements'][-2]['median_s'])} ms, page "
+                      f"{ms(figures['median_s'])} ms ({figures['statements']} statements)", flush=True)
                 for operation, figures in cached_views(app, client, statements, url).items():
                     result["measurements"].append({"scope": name, "operation": operation, "implementation": "sql",
                                                    "url": url, **figures})
-                    behind = (f"; the recompute behind it {_ms(figures['refresh_median_s'])} ms"
+                    behind = (f"; the recompute behind it {ms(figures['refresh_median_s'])} ms"
                               if "refresh_median_s" in figures else "")
-                    print(f"[{kind}] {name}: {operation} {_ms(figures['median_s'])} ms "
+                    print(f"[{kind}] {name}: {operation} {ms(figures['median_s'])} ms "
                           f"({figures['statements']} statements{behind})", flush=True)
                 expected = from_board(board)
                 loaders = ("rows", "orm") if filters.kota or filters.kecamatan else ("rows",)
@@ -682,7 +674,7 @@ def run(kind):
                     result["agreement"][f"{name}/naive-{loader}"] = agreement
                     result["measurements"].append({"scope": name, "operation": "build",
                                                    "implementation": f"naive-{loader}", **figures})
-                    print(f"[{kind}] {name}: naive-{loader} {_ms(figures['median_s'])} ms, agrees: "
+                    print(f"[{kind}] {name}: naive-{loader} {ms(figures['median_s'])} ms, agrees: "
                           f"{all(agreement.values()) or agreement}", flush=True)
                 result["query_plans"][name] = query_plans(statements, kind, filters, config)
         finally:
@@ -757,28 +749,11 @@ def _statements_of_this_thread():
         event.remove(db.engine, "after_cursor_execute", count)
 
 
-def _ms(seconds):
-    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
-
-
-def _databases():
-    chosen = os.environ.get("BENCH_DASHBOARD_DATABASES", "sqlite,postgresql").split(",")
-    if "postgresql" in chosen:
-        try:
-            admin, _url = _server()
-            with admin.connect():
-                pass
-            admin.dispose()
-        except Exception as error:  # noqa: BLE001 - no server: say so, run SQLite only
-            print(f"PostgreSQL unavailable ({error.__class__.__name__}); SQLite only", flush=True)
-            chosen.remove("postgresql")
-    return chosen
-
 
 def main():
     """Run and print the tables."""
     rows, parts, notes, plans = [], [], [], []
-    for kind in _databases():
+    for kind in chosen_databases("BENCH_DASHBOARD_DATABASES"):
         result = run(kind)
         sizes = result["rows"]
         label = f"{kind} ({result['settings']})" if result["settings"] else kind
@@ -791,12 +766,12 @@ def main():
                      + " → ".join(f"{load:.1f}" for load in result["load_average"]) + f" on {os.cpu_count()} cores")
         for e in result["measurements"]:
             agreement = result["agreement"].get(f"{e['scope']}/{e['implementation']}")
-            target = f"{'✓' if e['target_met'] else '✗'} < {_ms(TARGET_S)}" if "target_met" in e else ""
-            rows.append((label, e["scope"], e["operation"], e["implementation"], e["runs"], _ms(e["median_s"]),
-                         _ms(e["p95_s"]), e["statements"], target,
+            target = f"{'✓' if e['target_met'] else '✗'} < {ms(TARGET_S)}" if "target_met" in e else ""
+            rows.append((label, e["scope"], e["operation"], e["implementation"], e["runs"], ms(e["median_s"]),
+                         ms(e["p95_s"]), e["statements"], target,
                          "" if agreement is None else "yes" if all(agreement.values()) else "NO"))
         for scope, timings in result["parts"].items():
-            parts.append((label, scope, *(_ms(timings.get(name, 0)) for names in PARTS.values() for name in names)))
+            parts.append((label, scope, *(ms(timings.get(name, 0)) for names in PARTS.values() for name in names)))
         plans += [(label, scope, entry) for scope, entries in result["query_plans"].items() for entry in entries[:1]]
     print(table(f"Monitoring dashboard over {PACKAGES:,} synthetic packages (ms; page = anonymous /transparency "
                 "through the test client; naive = figures computed in Python)",

@@ -16,28 +16,26 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import folium
 from flask_migrate import upgrade
 from folium.plugins import MarkerCluster
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from app import create_app
 from app.extensions import db
 from app.maps import web
 from app.models import RW, Package, PackageTier
 from app.services.catalogue import visible_clause
-from bench.common import server_url, table
+from bench.common import bench_server, chosen_databases, ms, table
 from bench.matching import Statements, p95
-from config import TestingConfig, normalise_database_url
+from config import TestingConfig
 
 SIZES = [int(n) for n in os.environ.get("BENCH_MAP_SIZES", "10000,100000").split(",")]
 NAIVE_SIZES = [int(n) for n in os.environ.get("BENCH_MAP_NAIVE_SIZES", "1000,10000").split(",")]
 RUNS = int(os.environ.get("BENCH_MAP_RUNS", 9))
 NAIVE_RUNS = int(os.environ.get("BENCH_MAP_NAIVE_RUNS", 2))
 PAGE_TARGET_BYTES = 300 * 1024
-PG_DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -51,12 +49,11 @@ def synthetic_app(kind, size):
     config = TestingConfig(instance_path=instance)
     sqlite_file, admin, name = instance / f"synthetic-{size}.db", None, f"bench_map_{size}"
     if kind == "postgresql":
-        parts = urlsplit(normalise_database_url(server_url() or PG_DEFAULT_SERVER))
-        admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
+        admin, url = bench_server(name)
         with admin.connect() as connection:
             if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
                 connection.execute(text(f"CREATE DATABASE {name}"))
-        config.SQLALCHEMY_DATABASE_URI = urlunsplit(parts._replace(path=f"/{name}"))
+        config.SQLALCHEMY_DATABASE_URI = url
     else:
         config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{sqlite_file}"
     app = create_app(config)
@@ -171,31 +168,15 @@ def _ours(statements, client, size, kota):
     return measured
 
 
-def _databases():
-    chosen = os.environ.get("BENCH_MAP_DATABASES", "sqlite,postgresql").split(",")
-    if "postgresql" in chosen:
-        try:
-            engine = create_engine(normalise_database_url(server_url() or PG_DEFAULT_SERVER))
-            with engine.connect():
-                pass
-            engine.dispose()
-        except Exception as error:  # noqa: BLE001 - no server: say so, run SQLite only
-            print(f"PostgreSQL unavailable ({error.__class__.__name__}); SQLite only", flush=True)
-            chosen.remove("postgresql")
-    return chosen
-
-
-def _ms(seconds):
-    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
 
 
 def main():
     """Run and print the table."""
     rows = []
-    for kind in _databases():
+    for kind in chosen_databases("BENCH_MAP_DATABASES"):
         for entry in run(kind)["measurements"]:
             target = "" if "target_met" not in entry else ("✓ < 300 KB" if entry["target_met"] else "✗ ≥ 300 KB")
-            rows.append((kind, f"{entry['size']:,}", entry["what"], f"{entry['bytes']:,}", _ms(entry["median_s"]),
-                         _ms(entry["p95_s"]), entry["statements"], target))
+            rows.append((kind, f"{entry['size']:,}", entry["what"], f"{entry['bytes']:,}", ms(entry["median_s"]),
+                         ms(entry["p95_s"]), entry["statements"], target))
     print(table("Public map: bytes, server time (ms) and SQL statements per request; naive = folium Marker per RW",
                 ["database", "RWs", "request", "bytes", "median ms", "p95 ms", "statements", "target"], rows))

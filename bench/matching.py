@@ -19,10 +19,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import create_app
@@ -31,8 +30,8 @@ from app.extensions import db
 from app.models import RW, Package, PackageTier, Region, WorkItem
 from app.services import matching
 from app.services.packages import aspect_bit, aspect_mask
-from bench.common import server_url, table
-from config import TestingConfig, normalise_database_url
+from bench.common import bench_server, chosen_databases, ms, table
+from config import TestingConfig
 
 PACKAGES = int(os.environ.get("BENCH_PACKAGES", 100_000))
 RUNS, WARMUPS = int(os.environ.get("BENCH_MATCHING_RUNS", 15)), 2
@@ -43,7 +42,6 @@ BUDGET = 10_000_000_000  # Rp 10 M (miliar)
 PER_PAGE = 20
 TARGETS = {"recommend": 0.200, "plan": 1.0}
 PG_DATABASE = os.environ.get("BENCH_MATCHING_DB", "bench_matching")
-PG_DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 # Jakarta Timur (around Jatinegara): a CSR site with a 5 km ring. Synthetic RWs lie on a made-up grid, so
 # the region preference is the synthetic kota nearest to the site.
@@ -51,15 +49,6 @@ SITE = matching.Site("Jakarta Timur", -6.2250, 106.9004, 5)
 
 
 # --- the database -----------------------------------------------------------------------------------------
-
-def _server():
-    url = normalise_database_url(server_url() or PG_DEFAULT_SERVER)
-    if PG_DATABASE in {"test", "test_gaps", "test_aggr", "mig", "postgres", "template0", "template1"} or \
-            not PG_DATABASE.startswith("bench"):
-        raise SystemExit(f"refusing to use the database {PG_DATABASE!r} for a benchmark")
-    parts = urlsplit(url)
-    admin = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
-    return admin, urlunsplit(parts._replace(path=f"/{PG_DATABASE}"))
 
 
 def _recreate_pg(admin, drop=True, create=True):
@@ -90,7 +79,7 @@ def synthetic_app(kind):
     sqlite_file = instance / f"synthetic-{PACKAGES}.db"
     admin = None
     if kind == "postgresql":
-        admin, config.SQLALCHEMY_DATABASE_URI = _server()
+        admin, config.SQLALCHEMY_DATABASE_URI = bench_server(PG_DATABASE)
         with admin.connect() as connection:
             exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
                                        {"name": PG_DATABASE})
@@ -361,9 +350,6 @@ def query_plan(statements, kind, profile):
 
 # --- the run --------------------------------------------------------------------------------------------------
 
-def _ms(seconds):
-    return f"{seconds * 1000:,.0f}" if seconds >= 0.01 else f"{seconds * 1000:.1f}"
-
 
 def run(kind):
     """Build or reuse, measure, check agreement; the result dict."""
@@ -388,8 +374,8 @@ def run(kind):
                 result["measurements"].append({"profile": name, "operation": "plan", "implementation": "sql",
                                                **figures, "completed": len(planned.completed),
                                                "planned_total": planned.total})
-                print(f"[{kind}] {name}: sql recommend {_ms(result['measurements'][-2]['median_s'])} ms, "
-                      f"plan {_ms(figures['median_s'])} ms", flush=True)
+                print(f"[{kind}] {name}: sql recommend {ms(result['measurements'][-2]['median_s'])} ms, "
+                      f"plan {ms(figures['median_s'])} ms", flush=True)
                 for loader in NAIVE_LOADERS:
                     (total, naive_ids), figures = measure(
                         statements, lambda p=profile, load=LOADERS[loader]: naive_recommend(p, load), NAIVE_RUNS, 1)
@@ -407,7 +393,7 @@ def run(kind):
                         print(f"[{kind}] {name}: naive-{loader} DISAGREES with SQL: {agreement}", flush=True)
                     result["agreement"][f"{name}/naive-{loader}"] = agreement
                     print(f"[{kind}] {name}: naive-{loader} recommend "
-                          f"{_ms(result['measurements'][-2]['median_s'])} ms, plan {_ms(figures['median_s'])} ms, "
+                          f"{ms(result['measurements'][-2]['median_s'])} ms, plan {ms(figures['median_s'])} ms, "
                           f"agrees: {agreement['top20'] and agreement['total'] and agreement['plan']}", flush=True)
             result["ranking_query_plan"] = {name: query_plan(statements, kind, profile)
                                             for name, profile in chosen.items()}
@@ -423,28 +409,15 @@ def run(kind):
     return result
 
 
-def _databases():
-    chosen = os.environ.get("BENCH_MATCHING_DATABASES", "sqlite,postgresql").split(",")
-    if "postgresql" in chosen:
-        try:
-            admin, _url = _server()
-            with admin.connect():
-                pass
-            admin.dispose()
-        except Exception as error:  # noqa: BLE001 - no server: say so, run SQLite only
-            print(f"PostgreSQL unavailable ({error.__class__.__name__}); SQLite only", flush=True)
-            chosen.remove("postgresql")
-    return chosen
-
 
 def main():
     """Run and print the tables."""
     rows, notes, breakdown, query_plans = [], [], [], []
-    for kind in _databases():
+    for kind in chosen_databases("BENCH_MATCHING_DATABASES"):
         result = run(kind)
         query_plans.append((kind, result["ranking_query_plan"]))
         breakdown += [f"  {kind} {e['profile']} {e['operation']}: "
-                      + ", ".join(_ms(s) for s in e["statement_median_s"])
+                      + ", ".join(ms(s) for s in e["statement_median_s"])
                       for e in result["measurements"] if e["implementation"] == "sql"]
         build = result["build"]
         notes.append(f"{kind}: {result['open_packages']:,} open of {result['packages']:,} packages; database "
@@ -456,9 +429,9 @@ def main():
                              if k in ("top20", "total", "plan")) else "NO")
             target = ""
             if "target_met" in e:
-                target = f"{'✓' if e['target_met'] else '✗'} < {_ms(e['target_s'])}"
-            rows.append((kind, e["profile"], e["operation"], e["implementation"], e["runs"], _ms(e["median_s"]),
-                         _ms(e["p95_s"]), e["statements"], target, agreement))
+                target = f"{'✓' if e['target_met'] else '✗'} < {ms(e['target_s'])}"
+            rows.append((kind, e["profile"], e["operation"], e["implementation"], e["runs"], ms(e["median_s"]),
+                         ms(e["p95_s"]), e["statements"], target, agreement))
     print(table(f"Matching over {PACKAGES:,} synthetic packages (ms; budget Rp 10 M; naive = score in Python)",
                 ["database", "profile", "operation", "implementation", "runs", "median ms", "p95 ms",
                  "SQL statements", "target (p95)", "agrees with SQL"], rows))
