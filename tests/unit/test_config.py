@@ -112,3 +112,13 @@ def test_the_suites_database_session_has_them(app):
         assert db.session.scalar(text("SHOW jit")) == "off"
     else:
         assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_the_dashboard_cache_is_on_in_production_and_off_for_make_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://rukun@db/rukun")
+    monkeypatch.delenv("DASHBOARD_CACHE_SECONDS", raising=False)
+    assert ProductionConfig(instance_path=tmp_path).DASHBOARD_CACHE_SECONDS == 300
+    assert DevelopmentConfig(instance_path=tmp_path).DASHBOARD_CACHE_SECONDS == 0
+    monkeypatch.setenv("DASHBOARD_CACHE_SECONDS", "60")
+    assert DevelopmentConfig(instance_path=tmp_path).DASHBOARD_CACHE_SECONDS == 60
